@@ -29,3 +29,5 @@ pub mod simulator;
 pub mod sink;
 pub mod stix;
 pub mod tip;
+#[doc(hidden)]
+pub mod testdata;
