@@ -1,1 +1,1 @@
-//! TODO
+//! The OpenCTI platform: GraphQL client, bundle splitting and AMQP publishing.

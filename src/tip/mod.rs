@@ -1,1 +1,1 @@
-//! TODO
+//! The Kaspersky TIP publications API client.

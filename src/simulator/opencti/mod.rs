@@ -1,0 +1,1 @@
+//! The OpenCTI stand-in.
