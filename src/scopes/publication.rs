@@ -1,0 +1,327 @@
+//! Scope `publication`: one TIP publication becomes one bundle with its report.
+//!
+//! Actors become intrusion sets, industries sectors, geography tags locations; the OpenIOC
+//! document and the YARA file become indicators and observables; the PDF rides on the
+//! report as an attached file.
+
+use jiff::Timestamp;
+
+use super::iocs::{self, IocContext, IocObjects};
+use super::{BuildSettings, Header, Skipped};
+use crate::formats::openioc::{IndicatorItem, OpenIoc};
+use crate::formats::yara::{YaraFile, YaraRule};
+use crate::stix::{
+    self, Bundle, Identity, Indicator, IntrusionSet, Location, PdfFile, PyDateTime, Report,
+};
+
+/// A publication with its files decoded and parsed.
+#[derive(Clone, Debug, Default)]
+pub struct PublicationInput {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub published: Option<PyDateTime>,
+    pub updated: Option<PyDateTime>,
+    pub tags: Vec<String>,
+    pub tags_industry: Vec<String>,
+    pub tags_geo: Vec<String>,
+    pub tags_actors: Vec<String>,
+    pub pdf: Option<Vec<u8>>,
+    pub iocs: Option<OpenIoc>,
+    pub yara: Option<YaraFile>,
+}
+
+/// The bundle of one publication and what went into it.
+#[derive(Debug)]
+pub struct Built {
+    pub bundle: Bundle,
+    pub report_id: String,
+    /// OpenIOC items that became objects.
+    pub iocs: usize,
+    /// YARA rules that became indicators.
+    pub yara_rules: usize,
+    /// Items excluded by configuration.
+    pub excluded: usize,
+    pub skipped: Vec<Skipped>,
+}
+
+/// The report id of a publication: name and the Python text of `published`.
+pub fn report_id(name: &str, published: PyDateTime) -> String {
+    stix::ids::report(name, &published.isoformat())
+}
+
+/// Builds the bundle of one publication.
+///
+/// A publication without a `published` time takes its `updated` time, and one with
+/// neither takes `now` (the TIP always sends both; a parsed file may not).
+pub fn build(input: PublicationInput, settings: &BuildSettings, now: Timestamp) -> Built {
+    let published = input
+        .published
+        .or(input.updated)
+        .unwrap_or(PyDateTime::utc(now));
+    let updated = input.updated.unwrap_or(published);
+    let header = Header::new(settings.tlp, now);
+    let author = header.author_id().to_owned();
+    let marking = header.marking_id;
+    let mut bundle = header.bundle(&format!("publication/{}/{}", input.id, now));
+    let mut refs: Vec<String> = Vec::new();
+    let mut skipped = Vec::new();
+    let labels: Vec<String> = non_empty(&input.tags);
+
+    // Context: who, which industries, where.
+    let mut actors = Vec::new();
+    for name in non_empty(&input.tags_actors) {
+        let set = IntrusionSet {
+            spec_version: Default::default(),
+            id: stix::ids::intrusion_set(&name),
+            created_by_ref: Some(author.clone()),
+            created: now,
+            modified: now,
+            name,
+            confidence: settings.confidence,
+            object_marking_refs: vec![marking.to_owned()],
+        };
+        actors.push(set.id.clone());
+        push(&mut bundle, &mut refs, set);
+    }
+    let mut targets = Vec::new();
+    for name in non_empty(&input.tags_industry) {
+        let sector = Identity::sector(&name, &author, now);
+        targets.push(sector.id.clone());
+        push(&mut bundle, &mut refs, sector);
+    }
+    for name in non_empty(&input.tags_geo) {
+        let location = Location::new(&name, settings.regions.classify(&name), &author, now);
+        targets.push(location.id.clone());
+        push(&mut bundle, &mut refs, location);
+    }
+    for actor in &actors {
+        for target in &targets {
+            let rel = iocs::relationship(
+                "targets",
+                actor,
+                target,
+                Some(published.timestamp),
+                &author,
+                marking,
+                settings.confidence,
+                now,
+            );
+            push(&mut bundle, &mut refs, rel);
+        }
+    }
+
+    // Indicators and observables from the OpenIOC document, then the YARA rules.
+    let mut indicators = Vec::new();
+    let mut ioc_count = 0;
+    let mut excluded = 0;
+    if let Some(document) = &input.iocs {
+        let ctx = IocContext {
+            author: &author,
+            marking,
+            description: document.description.as_deref(),
+            labels: &labels,
+            created: document
+                .authored_date
+                .or(document.last_modified)
+                .unwrap_or(published.timestamp),
+            modified: document
+                .last_modified
+                .or(document.authored_date)
+                .unwrap_or(updated.timestamp),
+            now,
+            confidence: settings.confidence,
+            create_observables: settings.create_observables,
+            create_indicators: settings.create_indicators,
+        };
+        for item in &document.items {
+            match ioc_value(item, &settings.publication_excluded_ioc_types) {
+                Ok(Some(value)) => {
+                    let ids = IocObjects::build(value, &ctx).add_to(&mut bundle);
+                    refs.extend(ids.observable);
+                    refs.extend(ids.indicator.clone());
+                    refs.extend(ids.based_on);
+                    indicators.extend(ids.indicator);
+                    ioc_count += 1;
+                }
+                Ok(None) => excluded += 1,
+                Err(reason) => skipped.push(Skipped {
+                    item: item_name(item),
+                    reason,
+                }),
+            }
+        }
+    }
+    let mut yara_count = 0;
+    let yara_excluded = settings
+        .publication_excluded_ioc_types
+        .iter()
+        .any(|t| t == "Yara" || t == "Yara/Yara");
+    if let Some(file) = &input.yara {
+        for error in &file.errors {
+            skipped.push(Skipped {
+                item: format!("YARA rule {}", error.rule),
+                reason: error.to_string(),
+            });
+        }
+        if settings.create_indicators && !yara_excluded {
+            for rule in &file.rules {
+                let modified = rule.last_modified.unwrap_or(updated.timestamp);
+                let indicator = yara_indicator(
+                    rule,
+                    published.timestamp,
+                    modified,
+                    &labels,
+                    &author,
+                    marking,
+                    settings.confidence,
+                );
+                indicators.push(indicator.id.clone());
+                push(&mut bundle, &mut refs, indicator);
+                yara_count += 1;
+            }
+        } else {
+            excluded += file.rules.len();
+        }
+    }
+    for indicator in &indicators {
+        for actor in &actors {
+            let rel = iocs::relationship(
+                "indicates",
+                indicator,
+                actor,
+                Some(published.timestamp),
+                &author,
+                marking,
+                settings.confidence,
+                now,
+            );
+            push(&mut bundle, &mut refs, rel);
+        }
+    }
+
+    // The report itself, referencing only real objects (the author when nothing else).
+    if refs.is_empty() {
+        refs.push(author.clone());
+    }
+    let report = Report {
+        spec_version: Default::default(),
+        id: report_id(&input.name, published),
+        created_by_ref: Some(author.clone()),
+        created: published.timestamp,
+        modified: updated.timestamp,
+        name: input.name,
+        description: input.description.filter(|d| !d.is_empty()),
+        report_types: vec![settings.publication.report_type.clone()],
+        published: published.timestamp,
+        object_refs: refs,
+        labels,
+        confidence: settings.confidence,
+        object_marking_refs: vec![marking.to_owned()],
+        x_opencti_files: input
+            .pdf
+            .map(|data| PdfFile {
+                name: format!("report_{}.pdf", input.id),
+                data,
+            })
+            .into_iter()
+            .collect(),
+        x_opencti_report_status: settings.publication.status.legacy,
+        x_opencti_workflow_id: settings.publication.status.workflow_id.clone(),
+    };
+    let report_id = report.id.clone();
+    bundle.push(report);
+
+    Built {
+        bundle,
+        report_id,
+        iocs: ioc_count,
+        yara_rules: yara_count,
+        excluded,
+        skipped,
+    }
+}
+
+/// Adds an object and references it from the report.
+fn push(bundle: &mut Bundle, refs: &mut Vec<String>, object: impl Into<stix::StixObject>) {
+    let object = object.into();
+    let id = object.id().to_owned();
+    if bundle.push(object) {
+        refs.push(id);
+    }
+}
+
+/// The non-blank entries of a tag list, trimmed.
+fn non_empty(tags: &[String]) -> Vec<String> {
+    tags.iter()
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// How an OpenIOC item is named in messages.
+fn item_name(item: &IndicatorItem) -> String {
+    match (&item.id, &item.search) {
+        (Some(id), _) => format!("OpenIOC item {id}"),
+        (None, Some(search)) => format!("OpenIOC item without id ({search})"),
+        (None, None) => "OpenIOC item without id".to_owned(),
+    }
+}
+
+/// The value of an item, `Ok(None)` when configuration excludes it, `Err` when it cannot
+/// be imported.
+fn ioc_value(
+    item: &IndicatorItem,
+    excluded: &[String],
+) -> Result<Option<stix::ObservableValue>, String> {
+    let search = item.search.as_deref().ok_or("no context search")?;
+    let last_segment = search.rsplit('/').next().unwrap_or(search);
+    if excluded.iter().any(|e| e == search || e == last_segment) {
+        return Ok(None);
+    }
+    if item.id.is_none() {
+        return Err("no id".into());
+    }
+    if item.content_type.is_none() {
+        return Err("no content type".into());
+    }
+    let value = item.content.as_deref().ok_or("empty content")?;
+    let kind = iocs::openioc_search_kind(search)
+        .ok_or_else(|| format!("search {search:?} has no STIX mapping"))?;
+    iocs::observable_value(kind, value).map(Some)
+}
+
+/// A YARA indicator.
+pub(crate) fn yara_indicator(
+    rule: &YaraRule,
+    created: Timestamp,
+    modified: Timestamp,
+    labels: &[String],
+    author: &str,
+    marking: &str,
+    confidence: Option<u8>,
+) -> Indicator {
+    let (created, modified) = iocs::ordered(created, modified);
+    Indicator {
+        spec_version: Default::default(),
+        id: stix::ids::indicator(&rule.pattern),
+        created_by_ref: Some(author.to_owned()),
+        created,
+        modified,
+        name: rule.name.clone(),
+        description: rule
+            .description
+            .clone()
+            .filter(|d| d.trim() != "-" && !d.is_empty()),
+        pattern: rule.pattern.clone(),
+        pattern_type: "yara",
+        pattern_version: "2.1",
+        valid_from: created,
+        labels: labels.to_vec(),
+        confidence,
+        object_marking_refs: vec![marking.to_owned()],
+        x_opencti_main_observable_type: None,
+        x_opencti_score: Some(75),
+    }
+}
