@@ -127,12 +127,7 @@ pub fn build_group(
         bundle.push(report);
         id
     });
-    Built {
-        bundle,
-        report_id,
-        rules: rules.len(),
-        skipped: Vec::new(),
-    }
+    Built { bundle, report_id, rules: rules.len() }
 }
 
 /// The skipped rules of a file, for the run's summary.
