@@ -127,7 +127,11 @@ pub fn build_group(
         bundle.push(report);
         id
     });
-    Built { bundle, report_id, rules: rules.len() }
+    Built {
+        bundle,
+        report_id,
+        rules: rules.len(),
+    }
 }
 
 /// The skipped rules of a file, for the run's summary.
