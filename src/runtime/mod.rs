@@ -1,1 +1,4 @@
-//! TODO
+//! Running the connector: scheduling, state, the run over the scopes, shutdown.
+
+pub mod schedule;
+pub mod state;

@@ -183,7 +183,10 @@ mod tests {
         let sink = DirectorySink::new(&out).unwrap();
         fs::remove_dir(&out).unwrap();
         fs::write(&out, "not a directory").unwrap();
-        let message = sink.write(&label("g"), &Bundle::derived("k")).unwrap_err().to_string();
+        let message = sink
+            .write(&label("g"), &Bundle::derived("k"))
+            .unwrap_err()
+            .to_string();
         assert!(message.starts_with("cannot write bundle file"), "{message}");
         assert!(message.contains("master_ioc-g-51321122.json"), "{message}");
     }
