@@ -94,16 +94,11 @@ where
         event.record(&mut fields);
         if let Some(scope) = ctx.event_scope() {
             for span in scope.from_root() {
-                if let Some(stored) = span
-                    .extensions()
-                    .get::<tracing_subscriber::fmt::FormattedFields<N>>()
-                {
-                    if !stored.is_empty() {
-                        fields
-                            .attributes
-                            .entry(span.name())
-                            .or_insert(Value::String(stored.to_string()));
-                    }
+                let extensions = span.extensions();
+                let stored = extensions.get::<tracing_subscriber::fmt::FormattedFields<N>>();
+                if let Some(stored) = stored.filter(|s| !s.is_empty()) {
+                    let text = Value::String(stored.to_string());
+                    fields.attributes.entry(span.name()).or_insert(text);
                 }
             }
         }

@@ -144,6 +144,23 @@ pub fn build_group<'r, 'a: 'r>(
     })
 }
 
+/// Row indexes grouped by publication name, groups in the order they first appear.
+///
+/// Only indexes are kept, so grouping holds no second copy of the rows.
+pub fn group_rows<'r>(rows: &'r [MasterIocRow<'_>]) -> Vec<(&'r str, Vec<usize>)> {
+    let mut positions: std::collections::HashMap<&str, usize> = Default::default();
+    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+    for (index, row) in rows.iter().enumerate() {
+        let name: &str = &row.publication;
+        let slot = *positions.entry(name).or_insert_with(|| {
+            groups.push((name, Vec::new()));
+            groups.len() - 1
+        });
+        groups[slot].1.push(index);
+    }
+    groups
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

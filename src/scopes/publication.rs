@@ -325,3 +325,51 @@ pub(crate) fn yara_indicator(
         x_opencti_score: Some(75),
     }
 }
+
+/// The objects of a bare OpenIOC document: author, marking and IoC objects, no report.
+pub fn build_openioc(document: &OpenIoc, settings: &BuildSettings, now: Timestamp) -> Built {
+    let header = Header::new(settings.tlp, now);
+    let author = header.author_id().to_owned();
+    let key = document.id.clone().unwrap_or_else(|| "openioc".into());
+    let mut bundle = header.bundle(&format!("openioc/{key}/{now}"));
+    let ctx = IocContext {
+        author: &author,
+        marking: header.marking_id,
+        description: document.description.as_deref(),
+        labels: &[],
+        created: document
+            .authored_date
+            .or(document.last_modified)
+            .unwrap_or(now),
+        modified: document
+            .last_modified
+            .or(document.authored_date)
+            .unwrap_or(now),
+        now,
+        confidence: settings.confidence,
+        create_observables: settings.create_observables,
+        create_indicators: settings.create_indicators,
+    };
+    let (mut iocs, mut excluded, mut skipped) = (0, 0, Vec::new());
+    for item in &document.items {
+        match ioc_value(item, &settings.publication_excluded_ioc_types) {
+            Ok(Some(value)) => {
+                IocObjects::build(value, &ctx).add_to(&mut bundle);
+                iocs += 1;
+            }
+            Ok(None) => excluded += 1,
+            Err(reason) => skipped.push(Skipped {
+                item: item_name(item),
+                reason,
+            }),
+        }
+    }
+    Built {
+        bundle,
+        report_id: String::new(),
+        iocs,
+        yara_rules: 0,
+        excluded,
+        skipped,
+    }
+}

@@ -1,0 +1,265 @@
+//! `convert`: files downloaded from the portal, turned into STIX bundles offline.
+//!
+//! For air-gapped sites and for inspection. It honours the same configuration as `run`
+//! (TLP, exclusions, create_observables/create_indicators, report type and status) and
+//! writes one bundle per publication or group, to standard output (one per line) or into
+//! a directory.
+
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use jiff::Timestamp;
+use serde_json::Value;
+
+use super::summary::Summary;
+use crate::formats::{master_ioc, openioc, payload, yara};
+use crate::scopes::{self, BuildSettings};
+use crate::sink::{BundleLabel, DirectorySink};
+use crate::stix::Bundle;
+
+/// What kind of file `convert` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConvertKind {
+    /// A `get_one` response body, or the bare publication object.
+    Publication,
+    /// A `get_master_ioc` response body, or the decoded CSV.
+    MasterIoc,
+    /// A `get_master_yara` response body, or any YARA file.
+    MasterYara,
+    /// An OpenIOC document.
+    Openioc,
+}
+
+/// `convert KIND FILE [--out DIR] [--now RFC3339]`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct ConvertArgs {
+    /// What the file holds.
+    #[arg(value_enum)]
+    pub kind: ConvertKind,
+    /// The file to convert.
+    pub file: PathBuf,
+    /// Write one bundle file per publication or group into this directory, instead of
+    /// one bundle per line on standard output.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The time the objects are stamped with (RFC 3339); default: now. Fix it for
+    /// reproducible output.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<Timestamp>,
+}
+
+/// Where converted bundles go.
+pub enum Output {
+    /// One compact bundle per line.
+    Lines(BufWriter<Box<dyn Write>>),
+    Directory(DirectorySink),
+}
+
+impl Output {
+    /// Standard output, one bundle per line.
+    pub fn stdout() -> Self {
+        Output::Lines(BufWriter::new(Box::new(io::stdout())))
+    }
+
+    /// Writes one bundle.
+    pub fn write(&mut self, label: &BundleLabel, bundle: &Bundle) -> anyhow::Result<()> {
+        match self {
+            Output::Lines(writer) => {
+                serde_json::to_writer(&mut *writer, bundle)?;
+                writer
+                    .write_all(b"\n")
+                    .context("cannot write to standard output")?;
+            }
+            Output::Directory(sink) => {
+                sink.write(label, bundle)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes buffered output.
+    pub fn finish(&mut self) -> anyhow::Result<()> {
+        if let Output::Lines(writer) = self {
+            writer.flush().context("cannot write to standard output")?;
+        }
+        Ok(())
+    }
+}
+
+/// Converts one file. An unreadable or malformed file is an error; a readable file with
+/// nothing convertible in it is not (the summary says why).
+pub fn convert(
+    args: &ConvertArgs,
+    settings: &BuildSettings,
+    max_payload: u64,
+    output: &mut Output,
+) -> anyhow::Result<Summary> {
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let now = args.now.unwrap_or_else(Timestamp::now);
+    let mut summary = Summary::default();
+    match args.kind {
+        ConvertKind::Publication => {
+            bail!("publication conversion arrives with the TIP client model")
+        }
+        ConvertKind::MasterIoc => {
+            let text = text_or_payload(&bytes, "master_ioc", max_payload)?;
+            master_ioc_file(&text, settings, now, output, &mut summary)?;
+        }
+        ConvertKind::MasterYara => {
+            let text = text_or_payload(&bytes, "master_yara", max_payload)?;
+            master_yara_file(&text, settings, now, output, &mut summary)?;
+        }
+        ConvertKind::Openioc => {
+            let document = openioc::parse(&bytes).with_context(|| {
+                format!("{} is not a readable OpenIOC document", args.file.display())
+            })?;
+            summary.read("IoCs", document.items.len());
+            let built = scopes::publication::build_openioc(&document, settings, now);
+            summary.excluded += built.excluded;
+            summary.skipped(&built.skipped);
+            if built.iocs == 0 {
+                summary
+                    .notes
+                    .push("no indicator item of the document could be imported".into());
+            } else {
+                let label = BundleLabel {
+                    scope: "openioc",
+                    item: document.id.clone().unwrap_or_else(|| "document".into()),
+                    key: built.bundle.id().to_owned(),
+                };
+                output.write(&label, &built.bundle)?;
+                summary.bundle(&built.bundle);
+            }
+        }
+    }
+    output.finish()?;
+    Ok(summary)
+}
+
+/// The text of a master file: the decoded payload of a TIP response body, or the file
+/// itself when it is not JSON.
+fn text_or_payload(bytes: &[u8], field: &str, max_payload: u64) -> anyhow::Result<String> {
+    let start = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let looks_like_json = start.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if !looks_like_json {
+        let text = std::str::from_utf8(start).map_err(|e| {
+            anyhow::anyhow!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.valid_up_to()
+            )
+        })?;
+        return Ok(text.to_owned());
+    }
+    let body: Value = serde_json::from_slice(start).context("malformed JSON")?;
+    let data = envelope_data(&body)?;
+    let encoded = data
+        .get(field)
+        .and_then(Value::as_str)
+        .with_context(|| format!("the response has no return_data.{field} text"))?;
+    payload::decode_text(encoded, max_payload).with_context(|| format!("return_data.{field}"))
+}
+
+/// `return_data` of a TIP response, after checking `status`.
+pub(crate) fn envelope_data(body: &Value) -> anyhow::Result<&Value> {
+    match body.get("status").and_then(Value::as_str) {
+        Some("ok") => body
+            .get("return_data")
+            .context("the response has no return_data"),
+        Some(status) => bail!("the response's status is {status:?}, not \"ok\""),
+        None => bail!("not a TIP response (no \"status\")"),
+    }
+}
+
+fn master_ioc_file(
+    text: &str,
+    settings: &BuildSettings,
+    now: Timestamp,
+    output: &mut Output,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    let mut rows = Vec::new();
+    let mut broken = Vec::new();
+    for row in master_ioc::rows(text) {
+        match row {
+            Ok(row) => rows.push(row),
+            Err(error) => broken.push(scopes::Skipped {
+                item: format!("Master IoC line {}", error.line),
+                reason: error.reason,
+            }),
+        }
+    }
+    summary.read("Master IoC rows", rows.len() + broken.len());
+    summary.skipped(&broken);
+
+    for (name, indexes) in scopes::master_ioc::group_rows(&rows) {
+        let group: Vec<_> = indexes.iter().map(|&i| &rows[i]).collect();
+        let earliest = group.iter().map(|r| r.detection_date).min().unwrap_or(now);
+        let anchor = scopes::master_ioc::anchor(name, None, earliest, settings);
+        let Some(built) = scopes::master_ioc::build_group(group, &anchor, settings, now) else {
+            continue;
+        };
+        summary.excluded += built.excluded;
+        summary.skipped(&built.skipped);
+        let label = BundleLabel {
+            scope: "master_ioc",
+            item: name.to_owned(),
+            key: built.report_id,
+        };
+        output.write(&label, &built.bundle)?;
+        summary.bundle(&built.bundle);
+    }
+    if summary.bundles == 0 {
+        summary
+            .notes
+            .push("no row of the file could be imported".into());
+    }
+    Ok(())
+}
+
+fn master_yara_file(
+    text: &str,
+    settings: &BuildSettings,
+    now: Timestamp,
+    output: &mut Output,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    let file = yara::split(text);
+    summary.read("YARA rules", file.rules.len() + file.errors.len());
+    summary.skipped(&scopes::master_yara::skipped(&file));
+    if !settings.create_indicators {
+        summary.excluded += file.rules.len();
+        summary
+            .notes
+            .push("create_indicators is false: YARA rules become no object".into());
+        return Ok(());
+    }
+
+    for (group, rules) in scopes::master_yara::groups(&file) {
+        let anchor = scopes::master_yara::anchor(&group, &rules, None, Some(now), settings);
+        let built = scopes::master_yara::build_group(&rules, anchor.as_ref(), settings, now);
+        let item = if group.is_empty() {
+            "without-report".to_owned()
+        } else {
+            group.clone()
+        };
+        let key = built
+            .report_id
+            .clone()
+            .unwrap_or_else(|| built.bundle.id().to_owned());
+        output.write(
+            &BundleLabel {
+                scope: "master_yara",
+                item,
+                key,
+            },
+            &built.bundle,
+        )?;
+        summary.bundle(&built.bundle);
+    }
+    if summary.bundles == 0 {
+        summary.notes.push("the file holds no YARA rule".into());
+    }
+    Ok(())
+}
