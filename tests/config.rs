@@ -34,6 +34,15 @@ fn error(yaml: &str, env: &[(&str, &str)]) -> String {
     message
 }
 
+/// Why `check_for_run` refuses the configuration loaded from `env` alone.
+fn run_error(env: &[(&str, &str)]) -> String {
+    load("", env)
+        .unwrap()
+        .check_for_run()
+        .unwrap_err()
+        .to_string()
+}
+
 fn project_file(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
 }
@@ -463,9 +472,8 @@ fn opencti_is_required_only_to_send_to_its_queue() {
         ("KASPERSKY_CERTIFICATE_PATH", "/run/secrets/kaspersky.pem"),
     ];
 
-    let to_queue = load("", &kaspersky).unwrap();
     assert_eq!(
-        to_queue.check_for_run().unwrap_err().to_string(),
+        run_error(&kaspersky),
         "missing value for opencti.url (OPENCTI_URL): required when connector.send_to_queue is true"
     );
 
@@ -475,11 +483,7 @@ fn opencti_is_required_only_to_send_to_its_queue() {
         ("OPENCTI_TOKEN", "ChangeMe"),
     ]);
     assert_eq!(
-        load("", &env)
-            .unwrap()
-            .check_for_run()
-            .unwrap_err()
-            .to_string(),
+        run_error(&env),
         "missing value for opencti.token (OPENCTI_TOKEN): still the placeholder ChangeMe"
     );
     env.extend([
@@ -496,14 +500,8 @@ fn opencti_is_required_only_to_send_to_its_queue() {
     ]);
     load("", &to_directory).unwrap().check_for_run().unwrap();
 
-    let nowhere = load("", &[("CONNECTOR_SEND_TO_QUEUE", "false")]).unwrap();
-    assert!(
-        nowhere
-            .check_for_run()
-            .unwrap_err()
-            .to_string()
-            .contains("bundles would go nowhere")
-    );
+    let nowhere = run_error(&[("CONNECTOR_SEND_TO_QUEUE", "false")]);
+    assert!(nowhere.contains("bundles would go nowhere"), "{nowhere}");
 }
 
 #[test]
@@ -511,15 +509,10 @@ fn the_kaspersky_placeholders_are_refused_for_a_run() {
     let env = [
         ("CONNECTOR_SEND_TO_QUEUE", "false"),
         ("CONNECTOR_SEND_TO_DIRECTORY", "true"),
+        ("CONNECTOR_SEND_TO_DIRECTORY_PATH", "/bundles"),
     ];
-    let mut env = env.to_vec();
-    env.push(("CONNECTOR_SEND_TO_DIRECTORY_PATH", "/bundles"));
     assert_eq!(
-        load("", &env)
-            .unwrap()
-            .check_for_run()
-            .unwrap_err()
-            .to_string(),
+        run_error(&env),
         "missing value for kaspersky.user (KASPERSKY_USER): still the placeholder ChangeMe"
     );
 }
