@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::config::Config;
 use crate::runtime::logging::{self, LogFormat};
 
 /// Imports the Kaspersky Threat Intelligence Portal into OpenCTI as STIX 2.1.
@@ -48,12 +49,23 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Exit code of a configuration error: nothing was done.
+pub const EXIT_CONFIG: u8 = 2;
+
 fn run(cli: Cli, format: LogFormat) -> anyhow::Result<ExitCode> {
+    let config = match Config::from_process_env(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Ok(ExitCode::from(EXIT_CONFIG));
+        }
+    };
     match cli.command {
         Command::Convert(args) => {
-            logging::init(format, "warn", "Kaspersky");
-            let settings = crate::scopes::BuildSettings::default();
-            let limit = crate::formats::payload::DEFAULT_MAX_DECOMPRESSED_BYTES;
+            logging::init(format, "warn", &config.connector.name);
+            warn_ignored_keys(&config);
+            let settings = crate::scopes::BuildSettings::from_config(&config);
+            let limit = config.kaspersky.max_payload_bytes;
             let mut output = match &args.out {
                 Some(dir) => convert::Output::Directory(crate::sink::DirectorySink::new(dir)?),
                 None => convert::Output::stdout(),
@@ -62,5 +74,13 @@ fn run(cli: Cli, format: LogFormat) -> anyhow::Result<ExitCode> {
             eprint!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Unknown keys in config.yml are not fatal (pycti ignores them too), but a typo should
+/// not go unnoticed.
+fn warn_ignored_keys(config: &Config) {
+    for key in &config.ignored_keys {
+        tracing::warn!(key = %key, "Unknown configuration key ignored");
     }
 }

@@ -11,9 +11,6 @@ pub mod master_ioc;
 pub mod master_yara;
 pub mod publication;
 
-use std::fmt;
-use std::str::FromStr;
-
 use jiff::Timestamp;
 
 use crate::stix::{Bundle, Identity, Tlp};
@@ -21,44 +18,7 @@ use crate::stix::{Bundle, Identity, Tlp};
 /// The author of everything this connector imports.
 pub const AUTHOR_NAME: &str = "Kaspersky";
 
-/// One of the three scopes of `kaspersky.scopes`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Scope {
-    Publication,
-    MasterIoc,
-    MasterYara,
-}
-
-impl Scope {
-    /// Every scope, in the order a run processes them.
-    pub const ALL: [Scope; 3] = [Scope::Publication, Scope::MasterIoc, Scope::MasterYara];
-
-    /// The configuration word: `publication`, `master_ioc`, `master_yara`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Publication => "publication",
-            Scope::MasterIoc => "master_ioc",
-            Scope::MasterYara => "master_yara",
-        }
-    }
-}
-
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Scope {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Scope::ALL
-            .into_iter()
-            .find(|scope| scope.as_str() == text.trim())
-            .ok_or_else(|| format!("unknown scope {text:?}"))
-    }
-}
+pub use crate::config::Scope;
 
 /// How a report's status reaches OpenCTI.
 ///
@@ -149,6 +109,31 @@ impl Default for BuildSettings {
     }
 }
 
+impl BuildSettings {
+    /// The settings of a configuration, offline: statuses carry only their legacy code
+    /// until the platform resolves them ([`ReportStatus`]); regions are the UN M49 names.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        let k = &config.kaspersky;
+        let report = |report_type: &str, status: &str| ReportSettings {
+            report_type: report_type.to_owned(),
+            status: ReportStatus::offline(status),
+        };
+        BuildSettings {
+            tlp: k.tlp,
+            confidence: config.connector.confidence_level,
+            create_observables: k.create_observables,
+            create_indicators: k.create_indicators,
+            publication: report(&k.publication_report_type, &k.publication_report_status),
+            publication_excluded_ioc_types: k.publication_excluded_ioc_indicator_types.clone(),
+            master_ioc: report(&k.master_ioc_report_type, &k.master_ioc_report_status),
+            master_ioc_excluded_types: k.master_ioc_excluded_ioc_indicator_types.clone(),
+            master_yara: report(&k.master_yara_report_type, &k.master_yara_report_status),
+            master_yara_include_report: k.master_yara_include_report,
+            regions: locations::Regions::m49(),
+        }
+    }
+}
+
 /// An input item that was left out, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Skipped {
@@ -198,6 +183,26 @@ mod tests {
         assert_eq!(legacy_status("In Progress"), Some(1));
         assert_eq!(legacy_status("closed"), Some(3));
         assert_eq!(legacy_status("Triage"), None);
+    }
+
+    #[test]
+    fn the_configuration_defaults_are_the_builders_defaults() {
+        let config = crate::config::Config::load(None, |_| None).unwrap();
+        let from_config = BuildSettings::from_config(&config);
+        let defaults = BuildSettings::default();
+        assert_eq!(from_config.tlp, defaults.tlp);
+        assert_eq!(from_config.confidence, None);
+        assert_eq!(from_config.publication, defaults.publication);
+        assert_eq!(from_config.master_ioc, defaults.master_ioc);
+        assert_eq!(from_config.master_yara, defaults.master_yara);
+        assert_eq!(
+            from_config.publication_excluded_ioc_types,
+            defaults.publication_excluded_ioc_types
+        );
+        assert_eq!(
+            from_config.master_ioc_excluded_types,
+            defaults.master_ioc_excluded_types
+        );
     }
 
     #[test]
