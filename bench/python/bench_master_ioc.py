@@ -308,6 +308,9 @@ def main():
 
     # The connector's own defaults: author "Kaspersky", TLP amber, report type
     # threat-report, status New; weekday gate off, nothing excluded unless asked.
+    report_status = KasperskyConnector._convert_report_status_str_to_report_status_int(
+        KasperskyConnector._DEFAULT_REPORT_STATUS
+    )
     importer = MasterIOCImporter(
         helper,
         client,
@@ -319,9 +322,7 @@ def main():
         master_ioc_fetch_weekday=None,
         master_ioc_excluded_ioc_indicator_types=excluded,
         master_ioc_report_type=KasperskyConnector._DEFAULT_REPORT_TYPE,
-        master_ioc_report_status=KasperskyConnector._convert_report_status_str_to_report_status_int(
-            KasperskyConnector._DEFAULT_REPORT_STATUS
-        ),
+        master_ioc_report_status=report_status,
     )
 
     baseline = peak_rss_mb()
