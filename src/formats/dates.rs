@@ -4,10 +4,10 @@
 //! timestamps all come through here, so the scopes never guess at a format themselves
 //! (DESIGN.md difference 5).
 
+use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
 use jiff::fmt::strtime;
 use jiff::tz::Offset;
-use jiff::Timestamp;
 
 /// The earliest year taken as a real date; older ones are placeholders such as the
 /// `0001-01-01T00:00:00` that some OpenIOC writers put in empty fields.
@@ -81,7 +81,10 @@ fn unwrap_list(text: &str) -> &str {
     };
     let first = inner.split(',').next().unwrap_or_default().trim();
     for quote in ['\'', '"'] {
-        if let Some(unquoted) = first.strip_prefix(quote).and_then(|t| t.strip_suffix(quote)) {
+        if let Some(unquoted) = first
+            .strip_prefix(quote)
+            .and_then(|t| t.strip_suffix(quote))
+        {
             return unquoted;
         }
     }
@@ -119,12 +122,18 @@ fn parse_year_month(text: &str) -> Option<Timestamp> {
 fn parse_with_formats(text: &str, formats: &[&str]) -> Option<Timestamp> {
     formats
         .iter()
-        .find_map(|format| strtime::parse(format, text).and_then(|tm| tm.to_date()).ok())
+        .find_map(|format| {
+            strtime::parse(format, text)
+                .and_then(|tm| tm.to_date())
+                .ok()
+        })
         .and_then(midnight_utc)
 }
 
 fn midnight_utc(date: Date) -> Option<Timestamp> {
-    Offset::UTC.to_timestamp(date.to_datetime(jiff::civil::Time::midnight())).ok()
+    Offset::UTC
+        .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
+        .ok()
 }
 
 #[cfg(test)]
@@ -229,7 +238,11 @@ mod tests {
             assert_eq!(parse(text), day, "{text:?}");
         }
         let time = Some(ts("2024-03-14T10:22:01Z"));
-        for text in ["2024-03-14T10:22:01", "2024-03-14T10:22:01Z", "2024-03-14 10:22:01"] {
+        for text in [
+            "2024-03-14T10:22:01",
+            "2024-03-14T10:22:01Z",
+            "2024-03-14 10:22:01",
+        ] {
             assert_eq!(parse(text), time, "{text:?}");
         }
         assert_eq!(parse("2024-03"), Some(ts("2024-03-01T00:00:00Z")));
