@@ -75,20 +75,18 @@ pub fn parse(text: &str) -> Option<Timestamp> {
 }
 
 /// The first element of a Python-style list literal (`['a', 'b']`), or the text itself.
+/// A quoted element runs to its closing quote, so it may hold commas.
 fn unwrap_list(text: &str) -> &str {
     let Some(inner) = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) else {
         return text;
     };
-    let first = inner.split(',').next().unwrap_or_default().trim();
+    let inner = inner.trim_start();
     for quote in ['\'', '"'] {
-        if let Some(unquoted) = first
-            .strip_prefix(quote)
-            .and_then(|t| t.strip_suffix(quote))
-        {
-            return unquoted;
+        if let Some(quoted) = inner.strip_prefix(quote) {
+            return quoted.split(quote).next().unwrap_or_default();
         }
     }
-    first
+    inner.split(',').next().unwrap_or_default()
 }
 
 /// ISO 8601 with an offset, then without one (read as UTC).
@@ -184,6 +182,8 @@ mod tests {
             ("[\"2020-03-05\"]", "2020-03-05T00:00:00Z"),
             ("['2020-03-05', '2021-01-01']", "2020-03-05T00:00:00Z"),
             ("[2020-03-05]", "2020-03-05T00:00:00Z"),
+            ("['March 5, 2020', 'x']", "2020-03-05T00:00:00Z"),
+            ("[ \"5 Mar 2020\" ]", "2020-03-05T00:00:00Z"),
             ("  2024-03-14  ", "2024-03-14T00:00:00Z"),
         ];
         for (text, want) in cases {
@@ -303,6 +303,7 @@ mod tests {
             format!("{d} {abbr} {y}"),
             format!("['{y:04}-{m:02}-{d:02}']"),
             format!("[\"{d:02}.{m:02}.{y:04}\"]"),
+            format!("['{full} {d}, {y}']"),
             format!("{y:04}-{m:02}-{d:02}T00:00:00Z"),
             format!("{y:04}-{m:02}-{d:02}T00:00:00"),
             format!("{y:04}-{m:02}-{d:02} 00:00:00"),
@@ -325,7 +326,10 @@ mod tests {
         }
 
         #[test]
-        fn times_round_trip(seconds in -2_208_988_800i64..253_402_300_799, nanos in 0i32..1_000_000_000) {
+        fn times_round_trip(
+            seconds in -2_208_988_800i64..253_402_300_799,
+            nanos in 0i32..1_000_000_000,
+        ) {
             let want = Timestamp::new(seconds, nanos).unwrap();
             prop_assert_eq!(parse(&want.to_string()), Some(want));
             let naive = Offset::UTC.to_datetime(want).to_string();

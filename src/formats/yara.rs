@@ -3,10 +3,10 @@
 //! A publication's `report_yara` and the Master YARA file arrive here after
 //! [`super::payload::decode_text`]; the publication and Master YARA scopes turn each
 //! [`YaraRule`] into one indicator whose pattern is [`YaraRule::pattern`]
-//! (DESIGN.md difference 4). The split is done by yara-x's parser
-//! ([`scan`]), so braces in strings, comments, commented-out rules, `private` and
-//! `global` rules and meta on one line are all read as YARA reads them. With the
-//! `yara-validate` feature each pattern is also compiled ([`validate`]).
+//! (DESIGN.md difference 4). The split is done by yara-x's parser (submodule `scan`),
+//! so braces in strings, comments, commented-out rules, `private` and `global` rules and
+//! meta on one line are all read as YARA reads them. With the `yara-validate` feature
+//! each pattern is also compiled with boreal (submodule `validate`).
 
 use std::collections::{HashMap, HashSet};
 

@@ -230,7 +230,8 @@ fn unfinished_rule_at_the_end_of_the_file() {
 fn a_one_megabyte_string() {
     let big = "A".repeat(1 << 20);
     let text = format!(
-        "rule big_string {{\n strings:\n  $a = \"{big}\"\n condition:\n  $a\n}}\nrule after {{ condition: true }}\n"
+        "rule big_string {{\n strings:\n  $a = \"{big}\"\n condition:\n  $a\n}}\n\
+         rule after {{ condition: true }}\n"
     );
     let file = split(&text);
     assert!(file.errors.is_empty(), "{:?}", file.errors);
