@@ -1,0 +1,237 @@
+//! Master IoC rows: the shared sample file and our own fixtures.
+
+use super::*;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/formats/master_ioc");
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap()
+}
+
+fn day(text: &str) -> Timestamp {
+    format!("{text}T00:00:00Z").parse().unwrap()
+}
+
+/// `(line, uid)` of each row, or `(line, reason)` of each error.
+fn summary(text: &str) -> Vec<Result<(u64, String), (u64, String)>> {
+    rows(text)
+        .map(|row| match row {
+            Ok(row) => Ok((row.line, row.uid.into_owned())),
+            Err(err) => Err((err.line, err.reason)),
+        })
+        .collect()
+}
+
+fn ok(line: u64, uid: &str) -> Result<(u64, String), (u64, String)> {
+    Ok((line, uid.to_owned()))
+}
+
+fn err(line: u64, reason: &str) -> Result<(u64, String), (u64, String)> {
+    Err((line, reason.to_owned()))
+}
+
+#[test]
+fn mixed_rows_report_each_problem_and_go_on() {
+    let text = fixture("mixed.csv");
+    assert_eq!(
+        summary(&text),
+        [
+            ok(2, "u1"),
+            err(4, "expected at least 5 fields, found 3"),
+            err(
+                6,
+                "invalid detection_date \"2024-13-40\" (expected YYYY-MM-DD)"
+            ),
+            err(7, "empty publication"),
+            err(8, "empty indicator"),
+            ok(9, "u6"),
+            ok(11, "u7"),
+            err(
+                12,
+                "invalid detection_date \"02-03-2024\" (expected YYYY-MM-DD)"
+            ),
+        ]
+    );
+
+    let rows: Vec<_> = rows(&text).filter_map(Result::ok).collect();
+    assert_eq!(
+        rows[0],
+        MasterIocRow {
+            line: 2,
+            uid: "u1".into(),
+            publication: "Example Report One".into(),
+            indicator: "00000000000000000000000000000001".into(),
+            detection_date: day("2024-01-02"),
+            indicator_type: "md5Hash".into(),
+        }
+    );
+    // An unknown type is still a row; a one-digit month and day are accepted.
+    assert_eq!(rows[1].indicator_type, "fileName");
+    assert_eq!(rows[1].detection_date, day("2024-01-04"));
+    // A quoted comma, and extra columns ignored.
+    assert_eq!(rows[2].publication, "Example Report Two, part 2");
+    assert_eq!(rows[2].indicator_type, "networkActivity");
+    assert!(
+        rows.iter()
+            .all(|row| matches!(row.publication, Cow::Borrowed(_)))
+    );
+}
+
+#[test]
+fn quotes_in_odd_places() {
+    let text = fixture("quotes.csv");
+    assert_eq!(
+        summary(&text),
+        [
+            ok(2, "q1"),
+            ok(3, "q2"),
+            err(4, "a quote opened on this line is not closed on it"),
+            ok(5, "q4"),
+            ok(6, "q5"),
+            err(7, "empty publication"),
+            ok(8, "q7"),
+        ]
+    );
+
+    let rows: Vec<_> = rows(&text).filter_map(Result::ok).collect();
+    // A doubled quote is unescaped, so that value is a copy; the fields after it too.
+    assert_eq!(rows[0].publication, "O'Brien's report");
+    assert!(matches!(rows[0].publication, Cow::Owned(_)));
+    assert_eq!(rows[0].indicator, "www.example.com");
+    assert!(matches!(rows[0].uid, Cow::Borrowed(_)));
+    // A quote inside a bare value is kept.
+    assert_eq!(rows[1].indicator, "O'Brien.doc");
+    assert!(matches!(rows[1].indicator, Cow::Borrowed(_)));
+    // A wholly quoted value borrows what is between the quotes.
+    assert_eq!(rows[3].indicator, "quoted.example.com");
+    assert!(matches!(rows[3].indicator, Cow::Borrowed(_)));
+    // The last line has no line break.
+    assert_eq!(rows[4].detection_date, day("2024-03-07"));
+}
+
+#[test]
+fn crlf_line_endings() {
+    let text = fixture("crlf.csv");
+    assert!(text.contains("\r\n"));
+    let rows: Vec<_> = rows(&text).collect::<Result<_, _>>().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!((rows[0].line, rows[1].line), (2, 4));
+    assert_eq!(rows[0].indicator_type, "md5Hash");
+    assert_eq!(rows[1].publication, "Example Report Four, again");
+    assert_eq!(rows[1].indicator_type, "sha1Hash");
+    assert!(
+        rows.iter()
+            .all(|row| matches!(row.indicator_type, Cow::Borrowed(_)))
+    );
+}
+
+#[test]
+fn header_in_another_order_maps_by_name() {
+    let text = fixture("other_order.csv");
+    let rows: Vec<_> = rows(&text).collect::<Result<_, _>>().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].uid, "o1");
+    assert_eq!(rows[0].publication, "Example Report Five");
+    assert_eq!(rows[0].indicator_type, "sha256Hash");
+    assert_eq!(rows[1].indicator, "192.0.2.44");
+    assert_eq!(rows[1].detection_date, day("2024-05-02"));
+}
+
+#[test]
+fn no_header_loses_no_row() {
+    let text = fixture("no_header.csv");
+    assert_eq!(summary(&text), [ok(1, "n1"), ok(2, "n2")]);
+}
+
+#[test]
+fn another_header_is_skipped_and_columns_go_by_position() {
+    let text = fixture("other_header.csv");
+    assert_eq!(summary(&text), [ok(2, "h1")]);
+    let row = rows(&text).next().unwrap().unwrap();
+    assert_eq!(row.indicator, "192.0.2.70");
+}
+
+#[test]
+fn empty_and_blank_inputs_have_no_rows() {
+    for text in [
+        "",
+        "\n\n",
+        "uid,publication,indicator,detection_date,indicator_type\n",
+        " \r\n",
+    ] {
+        assert_eq!(summary(text), [], "{text:?}");
+    }
+}
+
+#[test]
+fn values_keep_their_spaces() {
+    let text = "u, Padded Name ,x.example.com , 2024-01-05 ,networkActivity\n";
+    let row = rows(text).next().unwrap().unwrap();
+    assert_eq!(row.publication, " Padded Name ");
+    assert_eq!(row.indicator, "x.example.com ");
+    assert_eq!(row.detection_date, day("2024-01-05"));
+}
+
+#[test]
+fn strict_dates() {
+    for bad in [
+        "2024-02-30",
+        "24-01-01",
+        "2024/01/01",
+        "2024-01-01T00:00:00",
+        "2024-001-01",
+        "",
+    ] {
+        assert_eq!(parse_date(bad), None, "{bad:?}");
+    }
+    assert_eq!(parse_date("2024-02-29"), Some(day("2024-02-29")));
+}
+
+/// The 300 rows of the shared sample, all readable, borrowed where unescaped.
+#[test]
+fn shared_sample() {
+    let Some(path) = crate::testdata::shared("samples/decoded/master_ioc.csv") else {
+        return;
+    };
+    let text = std::fs::read_to_string(path).unwrap();
+    let rows: Vec<_> = rows(&text).collect::<Result<_, _>>().unwrap();
+    assert_eq!(rows.len(), 300);
+    assert_eq!(rows.first().unwrap().line, 2);
+    assert_eq!(rows.last().unwrap().line, 301);
+
+    let first = &rows[0];
+    assert_eq!(first.uid, "2a174f828e4341ef9c3aa0b6b7f4d766");
+    assert_eq!(first.publication, "Junipershrike infrastructure update 005");
+    assert_eq!(first.detection_date, day("2023-09-27"));
+
+    let quoted = rows.iter().find(|row| row.line == 14).unwrap();
+    assert_eq!(
+        quoted.publication,
+        "Umberibis infrastructure update 000, stage 2"
+    );
+    assert_eq!(quoted.indicator_type, "sha1Hash");
+    assert!(matches!(quoted.publication, Cow::Borrowed(_)));
+
+    let count = |kind: &str| rows.iter().filter(|row| row.indicator_type == kind).count();
+    assert_eq!(
+        [
+            count("md5Hash"),
+            count("sha1Hash"),
+            count("sha256Hash"),
+            count("networkActivity")
+        ],
+        [96, 33, 63, 101]
+    );
+    assert_eq!(
+        (count("fileName"), count("mutexName"), count("urlActivity")),
+        (4, 2, 1)
+    );
+
+    let borrowed = |value: &Cow<str>| matches!(value, Cow::Borrowed(_));
+    assert!(rows.iter().all(|row| {
+        borrowed(&row.uid)
+            && borrowed(&row.publication)
+            && borrowed(&row.indicator)
+            && borrowed(&row.indicator_type)
+    }));
+}
