@@ -153,6 +153,7 @@ mod tests {
         let text = format!("rule {name} {{ condition: true }}");
         YaraRule {
             name: name.into(),
+            line: 1,
             private: false,
             global: false,
             tags: vec![],

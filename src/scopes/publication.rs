@@ -283,6 +283,9 @@ fn ioc_value(
     if item.id.is_none() {
         return Err("no id".into());
     }
+    if item.negate {
+        return Err("negated condition (the value is what is NOT seen)".into());
+    }
     if item.content_type.is_none() {
         return Err("no content type".into());
     }

@@ -424,8 +424,8 @@ impl ObservableValue {
     /// The properties that identify the observable, as a JSON object.
     ///
     /// For `process` and subject- or issuer-only `x509-certificate` the stix2 library has
-    /// no identifying property and draws a random id; we hash the value instead, so that a
-    /// re-run does not duplicate them (DESIGN.md difference 13).
+    /// no identifying property and draws a random id; we hash these properties instead
+    /// (see [`ObservableValue::id`]).
     fn id_properties(&self) -> serde_json::Value {
         match self {
             ObservableValue::FileHash(algorithm, v) => json!({"hashes": {algorithm.name(): v}}),
@@ -444,8 +444,29 @@ impl ObservableValue {
     }
 
     /// The observable's deterministic id.
+    ///
+    /// `process` and subject- or issuer-only `x509-certificate` objects have no
+    /// identifying property in STIX, which therefore requires a version 4 UUID for them;
+    /// the stix2 library draws a random one, so every run would duplicate them in OpenCTI.
+    /// We derive the UUID from the value instead (UUIDv5 of the properties, in pycti's
+    /// namespace) and mark it as version 4: stable across runs, and valid STIX
+    /// (DESIGN.md difference 13).
     pub fn id(&self) -> String {
-        ids::from_value(self.stix_type(), &self.id_properties())
+        let properties = self.id_properties();
+        match self {
+            ObservableValue::ServiceName(_)
+            | ObservableValue::ServiceDisplayName(_)
+            | ObservableValue::CertificateIssuer(_)
+            | ObservableValue::CertificateSubject(_) => {
+                let mut canonical = String::new();
+                ids::write_canonical(&mut canonical, &properties);
+                let derived = uuid::Uuid::new_v5(&ids::NAMESPACE, canonical.as_bytes());
+                let mut bytes = *derived.as_bytes();
+                bytes[6] = (bytes[6] & 0x0f) | 0x40;
+                format!("{}--{}", self.stix_type(), uuid::Uuid::from_bytes(bytes))
+            }
+            _ => ids::from_value(self.stix_type(), &properties),
+        }
     }
 }
 
@@ -680,10 +701,16 @@ mod tests {
     }
 
     #[test]
-    fn processes_get_stable_ids() {
+    fn processes_and_bare_certificates_get_stable_version_4_ids() {
         let a = ObservableValue::ServiceName("Svc".into()).id();
         assert_eq!(a, ObservableValue::ServiceName("Svc".into()).id());
+        assert_ne!(a, ObservableValue::ServiceDisplayName("Svc".into()).id());
         assert!(a.starts_with("process--"));
+        let uuid = uuid::Uuid::parse_str(a.trim_start_matches("process--")).unwrap();
+        assert_eq!(uuid.get_version_num(), 4);
+        let certificate = ObservableValue::CertificateIssuer("CN=x".into()).id();
+        assert_eq!(&certificate[..18], "x509-certificate--");
+        assert_eq!(&certificate[32..33], "4");
     }
 
     #[test]
