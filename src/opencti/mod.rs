@@ -1,1 +1,4 @@
 //! The OpenCTI platform: GraphQL client, bundle splitting and AMQP publishing.
+
+pub mod pyjson;
+pub mod split;
