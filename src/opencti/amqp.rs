@@ -363,6 +363,9 @@ impl AmqpPublisher {
             Ok(Err(error)) => error.to_string(),
             Err(_) => format!("no confirm within {} s", timeout.as_secs()),
         };
+        // The future is spent; the message waits for the next connection.
+        front.confirm =
+            failed(lapin::ErrorKind::InvalidConnectionState(lapin::ConnectionState::Closed).into());
         tracing::warn!(
             broker = %self.settings.display_uri(),
             unconfirmed = self.in_flight.len(),

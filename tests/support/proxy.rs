@@ -30,14 +30,18 @@ impl TcpProxy {
             let epoch = epoch.clone();
             tokio::spawn(async move {
                 loop {
-                    let Ok((client, _)) = listener.accept().await else { break };
+                    let Ok((client, _)) = listener.accept().await else {
+                        break;
+                    };
                     if down.load(Ordering::SeqCst) {
                         drop(client);
                         continue;
                     }
                     let mut cut = epoch.subscribe();
                     tokio::spawn(async move {
-                        let Ok(mut server) = TcpStream::connect(target).await else { return };
+                        let Ok(mut server) = TcpStream::connect(target).await else {
+                            return;
+                        };
                         let mut client = client;
                         tokio::select! {
                             _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
@@ -47,7 +51,12 @@ impl TcpProxy {
                 }
             })
         };
-        TcpProxy { addr, down, epoch, task }
+        TcpProxy {
+            addr,
+            down,
+            epoch,
+            task,
+        }
     }
 
     /// The local port clients connect to.
