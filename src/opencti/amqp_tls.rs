@@ -167,7 +167,7 @@ impl ServerCertVerifier for AcceptAnyServer {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "simulator"))]
 mod tests {
     use super::*;
 
