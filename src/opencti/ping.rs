@@ -190,7 +190,8 @@ impl PingTask {
             }
             Ok(true) => {
                 self.pings.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(connector_id = %self.connector_id, "connector state has been remotely reset");
+                let connector_id = &self.connector_id;
+                tracing::warn!(%connector_id, "connector state has been remotely reset");
                 self.shared
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
@@ -200,7 +201,8 @@ impl PingTask {
             }
             Err(error) => {
                 self.errors.fetch_add(1, Ordering::Relaxed);
-                tracing::error!(connector_id = %self.connector_id, error = %error, "error pinging the api");
+                let connector_id = &self.connector_id;
+                tracing::error!(%connector_id, error = %error, "error pinging the api");
                 Err(error)
             }
         }

@@ -360,8 +360,9 @@ impl Walk {
                     frame.next_slot += 1;
                     let target = node.slots[slot];
                     let found = index.get(target).copied();
+                    let must_be_cleaned = found.is_none() && cleanup;
                     let keep = is_supported(target)
-                        && !(found.is_none() && cleanup)
+                        && !must_be_cleaned
                         && !parents.contains(&target)
                         && !node.is_self(target)
                         && !found.is_some_and(|t| depends_on[t].contains(&frame.node));

@@ -225,7 +225,7 @@ impl World {
                         "push_routing": names.routing_key,
                         "push_exchange": config.exchange,
                     },
-                    "connector_user_id": uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, id.as_bytes()).to_string(),
+                    "connector_user_id": derived_id(&id),
                 }})
             }
             "PingConnector" => {
@@ -257,7 +257,8 @@ impl World {
                     "only_contextual": false, "connector_type": "EXTERNAL_IMPORT",
                     "connector_scope": connector.scope, "connector_state": connector.state,
                     "connector_queue_details": {"messages_number": 0, "messages_size": queue_bytes},
-                    "updated_at": "2026-01-01T00:00:00.000Z", "created_at": "2026-01-01T00:00:00.000Z",
+                    "updated_at": "2026-01-01T00:00:00.000Z",
+                    "created_at": "2026-01-01T00:00:00.000Z",
                     "config": {"listen": format!("{}listen_{id}", config.prefix),
                         "listen_exchange": "amqp.connector.exchange", "push": names.queue,
                         "push_exchange": config.exchange, "push_routing": names.routing_key},
@@ -336,7 +337,7 @@ impl World {
                     .ok_or_else(|| functional("Cannot edit the object, element not found"))?;
                 indicator.pattern = text("/input/value");
                 json!({"stixDomainObjectEdit": {"fieldPatch": {"id": id,
-                    "standard_id": format!("indicator--{}", uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, id.as_bytes())),
+                    "standard_id": format!("indicator--{}", derived_id(&id)),
                     "entity_type": "Indicator"}}})
             }
             "SubTypeStatuses" => {
@@ -348,7 +349,8 @@ impl World {
                     .map(|(order, name)| {
                         let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, name.as_bytes());
                         json!({"id": id.to_string(), "order": order + 1,
-                            "template": {"id": format!("template-{id}"), "name": name, "color": "#4caf50"}})
+                            "template": {"id": format!("template-{id}"), "name": name,
+                                "color": "#4caf50"}})
                     })
                     .collect();
                 json!({"subType": {"id": "Report", "label": "Report",
@@ -357,6 +359,11 @@ impl World {
             other => return Err(functional(&format!("{other} is not served"))),
         })
     }
+}
+
+/// A stable UUID derived from `key` (the connector user, standard ids).
+fn derived_id(key: &str) -> String {
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, key.as_bytes()).to_string()
 }
 
 /// One page of `nodes` after the cursor `after` (the index of the last node seen).
