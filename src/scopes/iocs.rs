@@ -151,6 +151,8 @@ pub struct IocObjects {
     pub observable: Option<Observable>,
     pub indicator: Option<Indicator>,
     pub based_on: Option<Relationship>,
+    /// Why the observable was left out although observables are wanted.
+    pub observable_refused: Option<&'static str>,
 }
 
 impl IocObjects {
@@ -181,7 +183,16 @@ impl IocObjects {
             }
         });
 
-        let observable = ctx.create_observables.then(|| Observable {
+        // STIX requires a `url` observable's value to be a URI; a partial or scheme-less
+        // value still makes a good indicator, so only the observable is left out.
+        let observable_refused = match &value {
+            ObservableValue::Url(text) if ctx.create_observables && !is_uri(text) => {
+                Some("not a URI: the url observable is left out, the indicator is kept")
+            }
+            _ => None,
+        };
+        let wants_observable = ctx.create_observables && observable_refused.is_none();
+        let observable = wants_observable.then(|| Observable {
             id: value.id(),
             value,
             object_marking_refs: vec![ctx.marking.to_owned()],
@@ -209,6 +220,7 @@ impl IocObjects {
             observable,
             indicator,
             based_on,
+            observable_refused,
         }
     }
 
@@ -229,6 +241,46 @@ impl IocObjects {
         }
         ids
     }
+}
+
+/// Whether a text is an absolute URI as RFC 3986 writes one: a scheme, then only
+/// unreserved, reserved and percent-encoded characters.
+///
+/// ```
+/// use connector_kaspersky::scopes::iocs::is_uri;
+/// assert!(is_uri("http://a.example.com/x?id=1&k=2"));
+/// assert!(!is_uri("./madi-check http://72.55."));
+/// assert!(!is_uri("a.example.com/x"));
+/// ```
+pub fn is_uri(text: &str) -> bool {
+    let Some((scheme, rest)) = text.split_once(':') else {
+        return false;
+    };
+    let mut scheme_chars = scheme.chars();
+    let scheme_ok = scheme_chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme_chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    if !scheme_ok {
+        return false;
+    }
+    let bytes = rest.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%' {
+            let hex = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_hexdigit);
+            if !(hex(i + 1) && hex(i + 2)) {
+                return false;
+            }
+            i += 3;
+            continue;
+        }
+        let allowed = b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=".contains(&b);
+        if !allowed {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// `created` never after `modified`: the two are swapped when the source has them reversed.

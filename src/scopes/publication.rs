@@ -137,7 +137,14 @@ pub fn build(input: PublicationInput, settings: &BuildSettings, now: Timestamp) 
         for item in &document.items {
             match ioc_value(item, &settings.publication_excluded_ioc_types) {
                 Ok(Some(value)) => {
-                    let ids = IocObjects::build(value, &ctx).add_to(&mut bundle);
+                    let objects = IocObjects::build(value, &ctx);
+                    if let Some(reason) = objects.observable_refused {
+                        skipped.push(Skipped {
+                            item: item_name(item),
+                            reason: reason.into(),
+                        });
+                    }
+                    let ids = objects.add_to(&mut bundle);
                     refs.extend(ids.observable);
                     refs.extend(ids.indicator.clone());
                     refs.extend(ids.based_on);
@@ -357,7 +364,14 @@ pub fn build_openioc(document: &OpenIoc, settings: &BuildSettings, now: Timestam
     for item in &document.items {
         match ioc_value(item, &settings.publication_excluded_ioc_types) {
             Ok(Some(value)) => {
-                IocObjects::build(value, &ctx).add_to(&mut bundle);
+                let objects = IocObjects::build(value, &ctx);
+                if let Some(reason) = objects.observable_refused {
+                    skipped.push(Skipped {
+                        item: item_name(item),
+                        reason: reason.into(),
+                    });
+                }
+                objects.add_to(&mut bundle);
                 iocs += 1;
             }
             Ok(None) => excluded += 1,
