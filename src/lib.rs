@@ -28,6 +28,6 @@ pub mod scopes;
 pub mod simulator;
 pub mod sink;
 pub mod stix;
-pub mod tip;
 #[doc(hidden)]
 pub mod testdata;
+pub mod tip;

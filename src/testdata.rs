@@ -20,6 +20,9 @@ pub fn shared(relative: &str) -> Option<PathBuf> {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("{} is missing, and CI must have ../shared", path.display());
     }
-    eprintln!("skipped: {} is not there (only a checkout beside ../shared has it)", path.display());
+    eprintln!(
+        "skipped: {} is not there (only a checkout beside ../shared has it)",
+        path.display()
+    );
     None
 }
