@@ -5,13 +5,13 @@
 //! transient failures (DESIGN.md, difference 6). What it returns is still encoded: the
 //! payloads are base64 of gzip, decoded by `formats::payload`.
 //!
-//! - [`settings`]: [`TipSettings`], with the defaults.
-//! - [`client`]: [`TipClient`] and its four endpoints.
-//! - [`tls`]: the client certificate file and extra CAs, with a clear error per mistake.
-//! - [`retry`]: the retry policy as pure functions.
-//! - [`response`]: the JSON envelope and data of each endpoint, as pure functions.
-//! - [`model`]: [`Publication`] and its lenient field readers.
-//! - [`error`]: [`TipError`].
+//! - [`settings`] — [`TipSettings`], with the defaults.
+//! - [`client`] — [`TipClient`] and its four endpoints.
+//! - [`tls`] — the client certificate file and extra CAs, with a clear error per mistake.
+//! - [`retry`] — the retry policy as pure functions.
+//! - [`response`] — the JSON envelope and data of each endpoint, as pure functions.
+//! - [`model`] — [`Publication`] and its lenient field readers.
+//! - [`error`] — [`TipError`].
 
 pub mod client;
 pub mod endpoint;
