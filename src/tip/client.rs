@@ -389,21 +389,21 @@ fn classify(endpoint: Endpoint, error: &reqwest::Error, reading_body: bool) -> (
     (Failure::Permanent, TipError::Request { endpoint, detail })
 }
 
-/// The rustls error somewhere in the chain. `io::Error::source` skips the error it wraps,
-/// so wrapped errors are looked at through `get_ref`.
+/// The rustls error somewhere in the chain. `io::Error::source` skips the error it wraps
+/// (and the TLS connector nests io errors), so io errors are unwrapped with `get_ref`.
 fn find_tls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(cause) = current {
         if let Some(tls_error) = cause.downcast_ref::<rustls::Error>() {
             return Some(tls_error);
         }
-        if let Some(io_error) = cause.downcast_ref::<std::io::Error>()
-            && let Some(inner) = io_error.get_ref()
-            && let Some(tls_error) = inner.downcast_ref::<rustls::Error>()
-        {
-            return Some(tls_error);
-        }
-        current = cause.source();
+        current = match cause.downcast_ref::<std::io::Error>() {
+            Some(io_error) => match io_error.get_ref() {
+                Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+                None => cause.source(),
+            },
+            None => cause.source(),
+        };
     }
     None
 }
@@ -451,6 +451,14 @@ mod tests {
         let wrapped = std::io::Error::new(std::io::ErrorKind::InvalidData, alert);
         let found = find_tls_error(&wrapped).unwrap();
         assert!(matches!(found, rustls::Error::AlertReceived(_)));
+        let nested = std::io::Error::other(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        ));
+        assert!(matches!(
+            find_tls_error(&nested),
+            Some(rustls::Error::InvalidCertificate(_))
+        ));
         let plain = std::io::Error::other("reset");
         assert!(find_tls_error(&plain).is_none());
     }
