@@ -41,7 +41,7 @@ pub(crate) fn router(state: Arc<ServerState>) -> Router {
         let handler = move |State(state): State<Arc<ServerState>>, uri: Uri, headers: HeaderMap| {
             serve_endpoint(state, endpoint, uri, headers)
         };
-        router = router.route(&endpoint.path(), post(handler.clone()).get(handler));
+        router = router.route(&endpoint.path(), post(handler).get(handler));
     }
     router
         .route(
@@ -230,8 +230,25 @@ fn json_value(status: StatusCode, body: &Value) -> Response {
     json_bytes(status, Bytes::from(bytes))
 }
 
+/// Answers larger than this are sent chunked, without `Content-Length`, as a server that
+/// streams a large answer does; the client must then enforce its size limit while reading.
+const CHUNKED_ABOVE: usize = 1024 * 1024;
+
 fn json_bytes(status: StatusCode, body: Bytes) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    if body.len() <= CHUNKED_ABOVE {
+        return (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+    }
+    let chunks: Vec<Result<Bytes, std::io::Error>> = (0..body.len())
+        .step_by(64 * 1024)
+        .map(|start| Ok(body.slice(start..body.len().min(start + 64 * 1024))))
+        .collect();
+    let mut response = Response::new(Body::from_stream(futures_util::stream::iter(chunks)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 fn error_response(status: StatusCode, message: &str) -> Response {

@@ -332,28 +332,41 @@ async fn accept_loop(
             }
         };
 
-        let acceptor = acceptor.clone();
-        let service = TowerToHyperService::new(router.clone());
+        let connection = serve_connection(
+            acceptor.clone(),
+            stream,
+            TowerToHyperService::new(router.clone()),
+        );
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
-            let tls = match acceptor.accept(stream).await {
-                Ok(tls) => tls,
-                Err(error) => {
-                    tracing::debug!(peer = %peer, error = %error, "TIP simulator refused a TLS handshake");
-                    return;
-                }
-            };
-            let connection = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(tls), service);
             tokio::select! {
                 _ = shutdown.cancelled() => {}
-                served = connection => {
-                    if let Err(error) = served {
-                        tracing::debug!(peer = %peer, error = %error, "TIP simulator connection ended");
-                    }
-                }
+                _ = connection => {}
             }
+            tracing::trace!(peer = %peer, "TIP simulator connection closed");
         });
+    }
+}
+
+/// One connection: the TLS handshake (which checks the client certificate), then HTTP/1.1
+/// until the client closes.
+async fn serve_connection(
+    acceptor: TlsAcceptor,
+    stream: tokio::net::TcpStream,
+    service: TowerToHyperService<axum::Router>,
+) {
+    let tls = match acceptor.accept(stream).await {
+        Ok(tls) => tls,
+        Err(error) => {
+            tracing::debug!(error = %error, "TIP simulator refused a TLS handshake");
+            return;
+        }
+    };
+    let served = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(tls), service)
+        .await;
+    if let Err(error) = served {
+        tracing::debug!(error = %error, "TIP simulator connection ended with an error");
     }
 }
 

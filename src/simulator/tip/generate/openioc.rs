@@ -156,7 +156,7 @@ impl IocWriter {
         if self.documents == 1 && items.len() > 3 {
             items[3].value.clear();
         }
-        if self.documents % 2 == 0
+        if self.documents.is_multiple_of(2)
             && let Some(first) = items.first()
         {
             let repeat = Item {

@@ -85,7 +85,7 @@ pub(crate) fn publication_rules(
             },
             plan.malware
         );
-        let description = if index == 1 && file_index % 2 == 0 {
+        let description = if index == 1 && file_index.is_multiple_of(2) {
             (
                 "desc",
                 format!(
