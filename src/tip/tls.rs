@@ -218,6 +218,66 @@ mod tests {
     }
 
     #[test]
+    fn unusable_ca_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        assert!(matches!(
+            load_ca_file(&missing),
+            Err(TipError::CaFile { .. })
+        ));
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate").unwrap();
+        let error = load_ca_file(&empty).unwrap_err();
+        assert!(error.to_string().contains("no PEM certificate"), "{error}");
+        assert_eq!(ca_file(Some(&empty)), Some(empty.clone()));
+    }
+
+    /// Collects what the subscriber writes, to check a warning was logged.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_open_to_others_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt;
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("client.pem");
+        std::fs::write(&path, "x").unwrap();
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+
+        tracing::subscriber::with_default(subscriber, || {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+            warn_if_readable_by_others(&path);
+            assert!(captured.0.lock().unwrap().is_empty());
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            warn_if_readable_by_others(&path);
+        });
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(log.contains("WARN") && log.contains("chmod 600"), "{log}");
+        assert!(
+            log.contains("mode=\"644\"") || log.contains("mode=644"),
+            "{log}"
+        );
+    }
+
+    #[test]
     fn messages_never_quote_the_key() {
         let damaged = format!("{CERT}-----BEGIN PRIVATE KEY-----\nSECRETKEYTEXT\n");
         let error = check(&damaged).unwrap_err();

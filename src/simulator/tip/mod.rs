@@ -7,7 +7,7 @@
 //!
 //! - [`world`] — the data: load a directory in the layout of `samples/decoded`, build one
 //!   in memory, write one out.
-//! - [`generate`] — a deterministic generator of fictional worlds of any size.
+//! - [`generate`](mod@generate) — a deterministic generator of fictional worlds of any size.
 //! - [`server`] — the HTTPS server and its handle, [`TipSimulator`].
 //! - [`routes`] — the endpoints, basic auth, and the admin routes.
 //! - [`faults`] — queued faults and request counters.
