@@ -1,6 +1,7 @@
 //! The TIP client against the simulator over real HTTPS with a client certificate: every
 //! endpoint returns the world's data, and the simulator answers like the samples of the
 //! real API.
+#![cfg(feature = "simulator")]
 
 #[path = "support/tip_harness.rs"]
 mod harness;

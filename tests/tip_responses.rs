@@ -1,6 +1,7 @@
 //! Bad answers from the simulator: a non-ok envelope, a body of the wrong shape, a body
 //! that is not JSON, and a body past the size limit each give an error quoting or naming
 //! what was wrong, without retrying. Also the admin routes of the stand-alone simulator.
+#![cfg(feature = "simulator")]
 
 #[path = "support/tip_harness.rs"]
 mod harness;

@@ -1,6 +1,7 @@
 //! Retries against the simulator (issue #5942 of the Python connector): transient failures
 //! are retried with backoff honouring `Retry-After`, permanent ones are not, and an
 //! exhausted budget ends in an error after `max_retries + 1` tries.
+#![cfg(feature = "simulator")]
 
 #[path = "support/tip_harness.rs"]
 mod harness;

@@ -1,5 +1,6 @@
 //! Authentication against the simulator: the client certificate in the TLS handshake and
 //! basic auth, and a clear message for each way the certificate file can be wrong.
+#![cfg(feature = "simulator")]
 
 #[path = "support/tip_harness.rs"]
 mod harness;

@@ -1,5 +1,6 @@
 //! The generated world: written to disk and loaded back it is served the same, it is
 //! reproducible byte for byte, and it covers what the connector must handle.
+#![cfg(feature = "simulator")]
 
 #[path = "support/tip_harness.rs"]
 mod harness;

@@ -25,8 +25,8 @@ impl Harness {
         Harness::start_with(world, SimulatorOptions::default()).await
     }
 
-    /// Serves `world`; client settings retry fast (10 ms base delay, 2 s cap, 2 s read
-    /// timeout) so that tests stay quick.
+    /// Serves `world`; client settings retry fast (10 ms base delay, 2 s cap, 10 s read
+    /// timeout) so that tests stay quick; the timeouts are generous for a loaded machine.
     pub async fn start_with(world: World, options: SimulatorOptions) -> Harness {
         let sim = TipSimulator::start(world, options)
             .await
@@ -35,8 +35,8 @@ impl Harness {
         let mut settings = sim.tip_settings(dir.path()).expect("credentials written");
         settings.base_delay = Duration::from_millis(10);
         settings.retry_max_delay = Duration::from_secs(2);
-        settings.read_timeout = Duration::from_secs(2);
-        settings.connect_timeout = Duration::from_secs(2);
+        settings.read_timeout = Duration::from_secs(10);
+        settings.connect_timeout = Duration::from_secs(10);
         Harness { sim, dir, settings }
     }
 
