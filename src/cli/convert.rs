@@ -101,7 +101,7 @@ pub fn convert(
     let mut summary = Summary::default();
     match args.kind {
         ConvertKind::Publication => {
-            bail!("publication conversion arrives with the TIP client model")
+            publication_file(&bytes, settings, max_payload, now, output, &mut summary)?;
         }
         ConvertKind::MasterIoc => {
             let text = text_or_payload(&bytes, "master_ioc", max_payload)?;
@@ -170,6 +170,42 @@ pub(crate) fn envelope_data(body: &Value) -> anyhow::Result<&Value> {
         Some(status) => bail!("the response's status is {status:?}, not \"ok\""),
         None => bail!("not a TIP response (no \"status\")"),
     }
+}
+
+fn publication_file(
+    bytes: &[u8],
+    settings: &BuildSettings,
+    max_payload: u64,
+    now: Timestamp,
+    output: &mut Output,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    let body: Value = serde_json::from_slice(bytes).context("malformed JSON")?;
+    let object = if body.get("status").is_some() {
+        envelope_data(&body)?
+    } else {
+        &body
+    };
+    let publication: crate::tip::Publication = serde_json::from_value(object.clone())
+        .context("not a TIP publication (a get_one response or the publication object)")?;
+    summary.read("publications", 1);
+
+    let (input, mut skipped) = scopes::publication::decode(publication, max_payload);
+    let id = input.id.clone();
+    let built = scopes::publication::build(input, settings, now);
+    skipped.extend(built.skipped.iter().cloned());
+    summary.read("IoCs", built.iocs);
+    summary.read("YARA rules", built.yara_rules);
+    summary.excluded += built.excluded;
+    summary.skipped(&skipped);
+    let label = BundleLabel {
+        scope: "publication",
+        item: id,
+        key: built.report_id.clone(),
+    };
+    output.write(&label, &built.bundle)?;
+    summary.bundle(&built.bundle);
+    Ok(())
 }
 
 fn master_ioc_file(

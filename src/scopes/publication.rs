@@ -390,3 +390,60 @@ pub fn build_openioc(document: &OpenIoc, settings: &BuildSettings, now: Timestam
         skipped,
     }
 }
+
+/// A TIP publication with its payloads decoded and parsed.
+///
+/// A payload that cannot be decoded or parsed is reported in the returned list and left
+/// out; the rest of the publication still becomes a report (a broken YARA file does not
+/// lose the PDF and the OpenIOC indicators).
+pub fn decode(
+    publication: crate::tip::Publication,
+    max_payload: u64,
+) -> (PublicationInput, Vec<Skipped>) {
+    use crate::formats::{openioc, payload, yara};
+
+    let mut skipped = Vec::new();
+    let id = publication.id;
+    let mut report = |what: &str, reason: String| {
+        skipped.push(Skipped {
+            item: format!("publication {id} {what}"),
+            reason,
+        });
+    };
+
+    let pdf = publication.report_pdf.and_then(|encoded| {
+        payload::decode(&encoded, max_payload)
+            .map_err(|e| report("PDF", e.to_string()))
+            .ok()
+    });
+    let iocs = publication.report_iocs.and_then(|encoded| {
+        let bytes = payload::decode(&encoded, max_payload)
+            .map_err(|e| report("OpenIOC payload", e.to_string()))
+            .ok()?;
+        openioc::parse(&bytes)
+            .map_err(|e| report("OpenIOC document", e.to_string()))
+            .ok()
+    });
+    let yara = publication.report_yara.and_then(|encoded| {
+        let text = payload::decode_text(&encoded, max_payload)
+            .map_err(|e| report("YARA payload", e.to_string()))
+            .ok()?;
+        Some(yara::split(&text))
+    });
+
+    let input = PublicationInput {
+        id: id.clone(),
+        name: publication.name,
+        description: Some(publication.desc).filter(|d| !d.is_empty()),
+        published: Some(publication.published),
+        updated: Some(publication.updated),
+        tags: publication.tags,
+        tags_industry: publication.tags_industry,
+        tags_geo: publication.tags_geo,
+        tags_actors: publication.tags_actors,
+        pdf,
+        iocs,
+        yara,
+    };
+    (input, skipped)
+}
