@@ -4,6 +4,11 @@
 //! Failures reach the user as one line with their causes, and an exit code.
 
 pub mod convert;
+#[cfg(feature = "simulator")]
+pub mod demo;
+pub mod run;
+#[cfg(feature = "simulator")]
+pub mod standins;
 pub mod summary;
 
 use std::path::PathBuf;
@@ -32,8 +37,19 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the connector: import on schedule into OpenCTI (what the container runs).
+    Run(run::RunArgs),
+    /// Run the whole import once on a built-in TIP simulator, into ./bundles.
+    #[cfg(feature = "simulator")]
+    Demo(demo::DemoArgs),
     /// Convert files downloaded from the portal into STIX bundles, offline.
     Convert(convert::ConvertArgs),
+    /// Serve the TIP simulator on its own, to point a connector at it.
+    #[cfg(feature = "simulator")]
+    Simulator(standins::SimulatorArgs),
+    /// Serve the OpenCTI stand-in on its own (GraphQL API on loopback, local RabbitMQ).
+    #[cfg(feature = "simulator")]
+    OpenctiStandin(standins::StandInArgs),
 }
 
 /// Parses the command line, runs the command and returns the process's exit code.
@@ -53,6 +69,26 @@ pub fn main() -> ExitCode {
 pub const EXIT_CONFIG: u8 = 2;
 
 fn run(cli: Cli, format: LogFormat) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    #[cfg(feature = "simulator")]
+    match cli.command {
+        Command::Demo(args) => {
+            // Skipped items are counted in the table; only errors are worth a log line.
+            logging::init(format, "error", "Kaspersky");
+            return runtime.block_on(demo::run(args));
+        }
+        Command::Simulator(args) => {
+            logging::init(format, "info", "simulator");
+            return runtime.block_on(standins::simulator(args));
+        }
+        Command::OpenctiStandin(args) => {
+            logging::init(format, "info", "opencti-standin");
+            return runtime.block_on(standins::opencti_standin(args));
+        }
+        _ => {}
+    }
     let config = match Config::from_process_env(cli.config.as_deref()) {
         Ok(config) => config,
         Err(error) => {
@@ -61,6 +97,15 @@ fn run(cli: Cli, format: LogFormat) -> anyhow::Result<ExitCode> {
         }
     };
     match cli.command {
+        Command::Run(args) => {
+            logging::init(
+                format,
+                config.connector.log_level.tracing_level().as_str(),
+                &config.connector.name,
+            );
+            warn_ignored_keys(&config);
+            runtime.block_on(run::run(config, args))
+        }
         Command::Convert(args) => {
             logging::init(format, "warn", &config.connector.name);
             warn_ignored_keys(&config);
@@ -74,6 +119,8 @@ fn run(cli: Cli, format: LogFormat) -> anyhow::Result<ExitCode> {
             eprint!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(feature = "simulator")]
+        _ => unreachable!("handled above"),
     }
 }
 
