@@ -271,3 +271,46 @@ fn the_summary_of_a_publication_counts_every_item_read() {
     assert!(read.contains("2 YARA rules"), "{outcome}");
     assert!(read.contains("1 publications"), "{outcome}");
 }
+
+/// A broken payload inside a publication is skipped with its reason; the publication
+/// still becomes its report.
+#[test]
+fn a_publication_with_broken_payloads_still_becomes_its_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = cli::publication_body(dir.path(), |publication| {
+        publication["report_iocs"] = "%%% not base64".into();
+        publication["report_yara"] = cli::payload(b"\xff\xfe not UTF-8").into();
+    });
+    let outcome = convert("publication", &body).success();
+
+    assert_eq!(outcome.summary_bundles(), 1, "{outcome}");
+    let written = cli::count_types(&outcome.objects());
+    assert_eq!(written.get("report"), Some(&1), "{outcome}");
+    assert_eq!(written.get("indicator"), None, "{outcome}");
+    assert!(outcome.stderr.contains("skipped: 2"), "{outcome}");
+    for payload in ["OpenIOC payload", "YARA payload"] {
+        let line = outcome.stderr.lines().find(|l| l.contains(payload));
+        assert!(
+            line.is_some_and(|l| l.contains("7e57c0de0001")),
+            "the reason names the publication and its {payload}\n{outcome}"
+        );
+    }
+}
+
+/// The bare publication object (no envelope, no files) is a publication too.
+#[test]
+fn a_bare_publication_object_becomes_a_report() {
+    let outcome = convert("publication", &fixture("publication.json")).success();
+    let objects = outcome.objects();
+    let report = objects
+        .iter()
+        .find(|o| o["type"] == "report")
+        .unwrap_or_else(|| panic!("a report\n{outcome}"));
+    assert_eq!(report["name"], "Glasswing test campaign");
+    assert_eq!(
+        report["object_refs"].as_array().unwrap().len(),
+        5,
+        "{report}"
+    );
+    assert!(outcome.stderr.starts_with("read: "), "{outcome}");
+}
