@@ -86,8 +86,6 @@ fn a_file_given_as_out_dir_is_one_line() {
 }
 
 #[test]
-#[ignore = "bug: DirectoryError prints its source in its message and as its source, so \
-            the line says `File exists (os error 17): File exists (os error 17)`"]
 fn an_output_error_states_its_cause_once() {
     let dir = tempfile::tempdir().unwrap();
     let not_a_dir = dir.path().join("a-file");
@@ -116,8 +114,6 @@ fn a_binary_blob_as_openioc_is_one_line_naming_it() {
 }
 
 #[test]
-#[ignore = "bug: the error for malformed publication JSON does not name the file \
-            (`error: malformed JSON: EOF while parsing ...`)"]
 fn malformed_publication_json_is_one_line_naming_it() {
     let file = fixture("malformed.json");
     let outcome = convert("publication", &file).run();
@@ -135,8 +131,6 @@ fn malformed_publication_json_is_one_line() {
 }
 
 #[test]
-#[ignore = "bug: errors of master-ioc and master-yara files do not name the file \
-            (`error: not UTF-8 text (invalid byte at offset 0)`)"]
 fn a_binary_blob_as_a_master_file_is_one_line_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let blob = binary_blob(dir.path());
@@ -260,8 +254,6 @@ fn the_summary_of_an_openioc_document_counts_every_item() {
 }
 
 #[test]
-#[ignore = "bug: for a publication the summary's `read:` counts IoCs and YARA rules that \
-            became objects (5 IoCs), not the items read (6, one excluded)"]
 fn the_summary_of_a_publication_counts_every_item_read() {
     let dir = tempfile::tempdir().unwrap();
     let body = cli::publication_body(dir.path(), |_| {});

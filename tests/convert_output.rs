@@ -145,9 +145,6 @@ fn the_output_directory_is_created_and_never_cleaned() {
 }
 
 #[test]
-#[ignore = "bug: bundles of YARA rules without a report get the same bundle id and file name \
-            (`master_yara-without-report-<id>.json`) for every file at one --now, so \
-            converting several files into one --out keeps only the last"]
 fn nameless_yara_groups_of_two_files_do_not_overwrite_each_other() {
     let out = tempfile::tempdir().unwrap();
     convert("master-yara", &fixture("master_yara.yar"))
@@ -170,8 +167,6 @@ fn nameless_yara_groups_of_two_files_do_not_overwrite_each_other() {
 }
 
 #[test]
-#[ignore = "bug: OpenIOC documents without an id all get bundle id `openioc/openioc/<now>` \
-            and the file name `openioc-document-<id>.json`, so one overwrites the other"]
 fn openioc_documents_without_id_do_not_overwrite_each_other() {
     let inputs = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(fixture("iocs.ioc")).unwrap();

@@ -116,14 +116,12 @@ pub async fn run(
 
     // Rules OpenCTI already has: update the older ones in place.
     let mut rules = file.rules.clone();
-    if let Some(platform) = &importer.platform {
-        if let Err(error) = reconcile(platform, &mut rules).await {
-            report.fail(
-                format!("cannot look up or update the rules OpenCTI has: {error}"),
-                "opencti",
-            );
-            return report;
-        }
+    if let Some(platform) = &importer.platform
+        && let Err(error) = reconcile(platform, &mut rules).await
+    {
+        let what = format!("cannot look up or update the rules OpenCTI has: {error}");
+        report.fail(what, "opencti");
+        return report;
     }
 
     let previous = digest::load(state.get(DELIVERED_GROUPS));

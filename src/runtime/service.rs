@@ -328,11 +328,11 @@ async fn connect_queue(
     let publisher = AmqpPublisher::connect(broker, target, options, cancel.clone())
         .await
         .context("cannot connect to the OpenCTI queue (RabbitMQ)")?;
-    Ok(QueueSink::Amqp(QueueDelivery::new(
+    Ok(QueueSink::Amqp(Box::new(QueueDelivery::new(
         client.clone(),
         publisher,
         registration.applicant_id.clone(),
-    )))
+    ))))
 }
 
 /// The period between runs.

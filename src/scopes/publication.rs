@@ -340,7 +340,14 @@ pub(crate) fn yara_indicator(
 pub fn build_openioc(document: &OpenIoc, settings: &BuildSettings, now: Timestamp) -> Built {
     let header = Header::new(settings.tlp, now);
     let author = header.author_id().to_owned();
-    let key = document.id.clone().unwrap_or_else(|| "openioc".into());
+    let key = document.id.clone().unwrap_or_else(|| {
+        let items: Vec<&str> = document
+            .items
+            .iter()
+            .filter_map(|i| i.content.as_deref())
+            .collect();
+        items.join("\n")
+    });
     let mut bundle = header.bundle(&format!("openioc/{key}/{now}"));
     let ctx = IocContext {
         author: &author,
