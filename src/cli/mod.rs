@@ -3,6 +3,7 @@
 //! Each command is a module; this one parses arguments, sets up logging and dispatches.
 //! Failures reach the user as one line with their causes, and an exit code.
 
+pub mod check;
 pub mod convert;
 #[cfg(feature = "simulator")]
 pub mod demo;
@@ -44,6 +45,9 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Convert files downloaded from the portal into STIX bundles, offline.
     Convert(convert::ConvertArgs),
+    /// Check the configuration, the certificate, the TIP and OpenCTI, and say what a run
+    /// would do. Exit codes: 2 configuration, 3 certificate, 4 TIP, 5 OpenCTI.
+    Check(check::CheckArgs),
     /// Serve the TIP simulator on its own, to point a connector at it.
     #[cfg(feature = "simulator")]
     Simulator(standins::SimulatorArgs),
@@ -65,8 +69,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Exit code of a configuration error: nothing was done.
-pub const EXIT_CONFIG: u8 = 2;
+use check::EXIT_CONFIG;
 
 fn run(cli: Cli, format: LogFormat) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -105,6 +108,10 @@ fn run(cli: Cli, format: LogFormat) -> anyhow::Result<ExitCode> {
             );
             warn_ignored_keys(&config);
             runtime.block_on(run::run(config, args))
+        }
+        Command::Check(args) => {
+            logging::init(format, "error", &config.connector.name);
+            runtime.block_on(check::run(config, args))
         }
         Command::Convert(args) => {
             logging::init(format, "warn", &config.connector.name);

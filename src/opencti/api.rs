@@ -353,6 +353,23 @@ impl OpenCtiClient {
             .map_err(|e| response(doc::GET_CONNECTOR.name, &e.to_string()))
     }
 
+    /// The connector's stored state, read with the same `GetConnector` query; `None` when
+    /// the connector is unknown to the platform or has no state.
+    ///
+    /// # Errors
+    ///
+    /// Any [`ApiError`].
+    pub async fn connector_state(&self, connector_id: &str) -> Result<Option<StateMap>, ApiError> {
+        let data: Value = self
+            .graphql
+            .execute(doc::GET_CONNECTOR, &json!({"id": connector_id}))
+            .await?;
+        let text = data
+            .pointer("/connector/connector_state")
+            .and_then(Value::as_str);
+        Ok(state::parse_state(text))
+    }
+
     /// `workAdd`: opens a work and returns its id.
     ///
     /// # Errors

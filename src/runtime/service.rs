@@ -195,7 +195,7 @@ pub async fn run(
 }
 
 /// The OpenCTI client settings of a configuration.
-fn api_settings(config: &Config) -> anyhow::Result<ApiSettings> {
+pub fn api_settings(config: &Config) -> anyhow::Result<ApiSettings> {
     let url = config
         .opencti
         .url
