@@ -239,7 +239,11 @@ fn master_ioc_file(
     summary.read("Master IoC rows", rows.len() + broken.len());
     summary.skipped(&broken);
 
-    for (name, indexes) in scopes::master_ioc::group_rows(&rows) {
+    let groups = scopes::master_ioc::group_rows(&rows);
+    let mut progress =
+        crate::runtime::progress::Progress::new("master_ioc", "groups", groups.len());
+    for (name, indexes) in groups {
+        progress.advance(1);
         let group: Vec<_> = indexes.iter().map(|&i| &rows[i]).collect();
         let earliest = group.iter().map(|r| r.detection_date).min().unwrap_or(now);
         let anchor = scopes::master_ioc::anchor(name, None, earliest, settings);

@@ -80,6 +80,7 @@ fn run(cli: Cli, format: LogFormat) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => {
             // Skipped items are counted in the table; only errors are worth a log line.
             logging::init(format, "error", "Kaspersky");
+            crate::runtime::progress::enable_bars();
             return runtime.block_on(demo::run(args));
         }
         Command::Simulator(args) => {
@@ -116,6 +117,7 @@ fn run(cli: Cli, format: LogFormat) -> anyhow::Result<ExitCode> {
         Command::Convert(args) => {
             logging::init(format, "warn", &config.connector.name);
             warn_ignored_keys(&config);
+            crate::runtime::progress::enable_bars();
             let settings = crate::scopes::BuildSettings::from_config(&config);
             let limit = config.kaspersky.max_payload_bytes;
             let mut output = match &args.out {

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::digest::{self, Fingerprint};
 use super::importer::{Importer, ScopeReport, timed};
+use super::progress::Progress;
 use super::schedule::master_file_is_due;
 use super::state::{LATEST_MASTER_IOC, State};
 use crate::config::Scope;
@@ -78,7 +79,9 @@ pub async fn run(
         "Master IoC file read"
     );
 
+    let mut progress = Progress::new("master_ioc", "groups", groups.len());
     for (name, indexes) in &groups {
+        progress.advance(1);
         if importer.cancel.is_cancelled() {
             report.fail("stopped before every group was delivered", "cancelled");
             break;

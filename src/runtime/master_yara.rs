@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 
 use super::digest::{self, Fingerprint};
 use super::importer::{Importer, ScopeReport, timed};
+use super::progress::Progress;
 use super::schedule::master_file_is_due;
 use super::state::{LATEST_MASTER_YARA, State};
 use crate::config::Scope;
@@ -137,7 +138,9 @@ pub async fn run(
         owned_groups(&view)
     };
 
+    let mut progress = Progress::new("master_yara", "groups", grouped.len());
     for (name, group) in &grouped {
+        progress.advance(1);
         if importer.cancel.is_cancelled() {
             report.fail("stopped before every group was delivered", "cancelled");
             break;

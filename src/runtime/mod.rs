@@ -7,6 +7,7 @@ pub mod logging;
 pub mod master_ioc;
 pub mod master_yara;
 pub mod metrics;
+pub mod progress;
 pub mod publications;
 pub mod run;
 pub mod schedule;

@@ -12,6 +12,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::importer::{Importer, ScopeReport, timed};
+use super::progress::Progress;
 use super::state::{LATEST_PUBLICATION, State};
 use crate::config::Scope;
 use crate::scopes::publication;
@@ -100,7 +101,9 @@ pub async fn run(
         .map(|index| fetch_and_build(importer, &items[index], now))
         .buffered(concurrency);
     let mut cursor = 0;
+    let mut progress = Progress::new("publication", "publications", work.len());
     while let Some((index, result)) = next(&mut built, &work, &mut cursor).await {
+        progress.advance(1);
         if importer.cancel.is_cancelled() {
             fates[index] = Fate::Failed;
             continue;
