@@ -18,7 +18,9 @@ pub fn before_confirm() {
     let Ok(value) = std::env::var(VARIABLE) else {
         return;
     };
-    let Some(n) = value.strip_prefix("abort-before-confirm:").and_then(|n| n.parse::<u64>().ok())
+    let Some(n) = value
+        .strip_prefix("abort-before-confirm:")
+        .and_then(|n| n.parse::<u64>().ok())
     else {
         return;
     };
