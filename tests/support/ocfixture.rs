@@ -9,7 +9,7 @@
 
 #![allow(dead_code)]
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -25,6 +25,7 @@ use connector_kaspersky::simulator::opencti::{
 use connector_kaspersky::simulator::tip::{
     CredentialFiles, GenerateParams, SimulatorOptions, TipSimulator, World, generate, serve,
 };
+use connector_kaspersky::tip::Endpoint;
 use lapin::options::{BasicGetOptions, QueueDeclareOptions, QueueDeleteOptions};
 use lapin::types::FieldTable;
 use serde_json::{Map, Value};
@@ -43,6 +44,9 @@ pub const PYTHON_KEYS: [&str; 4] = [
     "latest_master_ioc_timestamp",
     "latest_master_yara_timestamp",
 ];
+
+/// `kaspersky.publication_report_ignore_prefixes` by default.
+pub const DEFAULT_IGNORED_PREFIX: &str = "Monthly APT activity report";
 
 /// The connector binary under test.
 pub fn binary() -> PathBuf {
@@ -447,6 +451,15 @@ impl Fixture {
         })
     }
 
+    /// The publications a run fetches, in order: all but those the default
+    /// `publication_report_ignore_prefixes` leaves out.
+    pub fn fetched_publications(&self) -> Vec<&PublicationInfo> {
+        self.publications
+            .iter()
+            .filter(|p| !p.name.starts_with(DEFAULT_IGNORED_PREFIX))
+            .collect()
+    }
+
     /// The stand-in (panics if it was not started yet).
     pub fn stand_in(&self) -> &StandIn {
         self.stand_in.as_ref().expect("the stand-in is started")
@@ -458,9 +471,13 @@ impl Fixture {
     }
 
     /// The environment of a run-and-terminate run against this fixture: nothing from the
-    /// test's own environment but `PATH`. `opencti_url` is the stand-in's unless given.
+    /// test's own environment but `PATH`. `opencti_url` is the stand-in's unless given
+    /// (empty while a late stand-in is not started).
     pub fn env(&self, opencti_url: Option<&str>) -> Vec<(String, String)> {
-        let url = opencti_url.map_or_else(|| self.stand_in().url(), str::to_owned);
+        let url = opencti_url
+            .map(str::to_owned)
+            .or_else(|| self.stand_in.as_ref().map(StandIn::url))
+            .unwrap_or_default();
         let mut env: Vec<(String, String)> = vec![
             ("OPENCTI_URL".into(), url),
             ("OPENCTI_TOKEN".into(), self.stand_in_config.token.clone()),
@@ -574,6 +591,14 @@ impl Fixture {
     }
 }
 
+/// Requests so far to each endpoint of a simulator.
+pub fn request_counts(tip: &TipSimulator) -> BTreeMap<&'static str, u64> {
+    Endpoint::ALL
+        .into_iter()
+        .map(|endpoint| (endpoint.name(), tip.requests(endpoint)))
+        .collect()
+}
+
 /// A state with the times of the run itself blanked out (`"<time>"`), so that two runs
 /// of one world compare equal key for key.
 pub fn comparable_state(state: &Map<String, Value>) -> Map<String, Value> {
@@ -636,6 +661,8 @@ pub struct Reference {
     pub ids: BTreeSet<String>,
     /// The state stored at the end.
     pub state: Map<String, Value>,
+    /// Requests the clean run made to each TIP endpoint.
+    pub requests: BTreeMap<&'static str, u64>,
 }
 
 impl Reference {
@@ -653,7 +680,24 @@ impl Reference {
         Some(Reference {
             ids: object_ids(&messages),
             state: fixture.state().expect("the clean run stored a state"),
+            requests: request_counts(&fixture.tip),
         })
+    }
+
+    /// The clean run of the default world, made once per test binary and shared by its
+    /// tests; `None` without a broker.
+    pub async fn default_world() -> Option<Reference> {
+        static REFERENCE: tokio::sync::OnceCell<Option<Reference>> =
+            tokio::sync::OnceCell::const_new();
+        REFERENCE
+            .get_or_init(|| Reference::of("reference", default_world()))
+            .await
+            .clone()
+    }
+
+    /// Requests to `endpoint` in the clean run.
+    pub fn requests(&self, endpoint: Endpoint) -> u64 {
+        self.requests[endpoint.name()]
     }
 
     /// Panics unless `ids` holds every object of the clean run (and nothing else).
