@@ -1,7 +1,8 @@
 //! Issue 6, the broker restarted mid-run: the connector reaches RabbitMQ through a proxy
 //! that refuses connections for a few seconds (as a restarting broker does), twice. The
 //! publisher reconnects, publishes again what was not confirmed, and the run delivers
-//! every object of the world with the clean run's state.
+//! every object of the world with the clean run's state. A broker away when the
+//! connector starts is waited for in the same way.
 
 #[path = "support/ocfixture.rs"]
 mod ocfixture;
@@ -73,4 +74,37 @@ async fn a_broker_restarted_mid_run_loses_nothing() {
     reference.assert_same_state(&fixture.state().expect("a state"));
     let works = fixture.stand_in().works();
     assert_eq!(works[0].processed.as_ref().map(|p| p.1), Some(false));
+    assert_eq!(works[0].expectations as usize, reference.messages);
+}
+
+/// The broker refuses connections when the connector starts: it retries, saying so, and
+/// runs once the broker is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_down_at_start_is_waited_for() {
+    let Some(reference) = Reference::default_world().await else {
+        return;
+    };
+    let Some(fixture) = Fixture::start("mq-down").await else {
+        return;
+    };
+    let proxy = fixture.broker_proxy().await;
+    proxy.cut();
+    let port = proxy.port().to_string();
+    let mut running = fixture.spawn(&[("MQ_HOST", "127.0.0.1"), ("MQ_PORT", &port)]);
+
+    let waiting = running
+        .wait_for_log("broker unreachable, retrying", Duration::from_secs(20))
+        .await;
+    assert!(waiting, "no retry message:\n{}", running.stderr());
+    assert!(
+        !running.has_exited(),
+        "the connector gave up:\n{}",
+        running.stderr()
+    );
+    proxy.restore();
+
+    running.wait(ocfixture::RUN_LIMIT).await.assert_success();
+    let messages = fixture.drain().await;
+    reference.assert_all_delivered(&ocfixture::object_ids(&messages));
+    reference.assert_same_state(&fixture.state().expect("a state"));
 }

@@ -659,6 +659,8 @@ pub fn validate_with_oasis(bundles: &[&[u8]]) -> bool {
 pub struct Reference {
     /// Every object id that reached the queue.
     pub ids: BTreeSet<String>,
+    /// How many messages reached it (= the expectations of the work).
+    pub messages: usize,
     /// The state stored at the end.
     pub state: Map<String, Value>,
     /// Requests the clean run made to each TIP endpoint.
@@ -679,6 +681,7 @@ impl Reference {
         assert!(!messages.is_empty(), "the clean run delivered nothing");
         Some(Reference {
             ids: object_ids(&messages),
+            messages: messages.len(),
             state: fixture.state().expect("the clean run stored a state"),
             requests: request_counts(&fixture.tip),
         })
@@ -689,10 +692,14 @@ impl Reference {
     pub async fn default_world() -> Option<Reference> {
         static REFERENCE: tokio::sync::OnceCell<Option<Reference>> =
             tokio::sync::OnceCell::const_new();
-        REFERENCE
+        let reference = REFERENCE
             .get_or_init(|| Reference::of("reference", default_world()))
             .await
-            .clone()
+            .clone();
+        if reference.is_none() {
+            eprintln!("skipped: no broker");
+        }
+        reference
     }
 
     /// Requests to `endpoint` in the clean run.
