@@ -150,7 +150,6 @@ async fn opencti_failing_during_a_run_is_reported_and_retried() {
 /// answered HTTP 503" (the same happens for the report status look-up,
 /// `SubTypeStatuses`). Only the health check is retried (`wait_until_reachable`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: a transient error on registration after the health check stops start-up"]
 async fn a_503_on_registration_is_retried() {
     let Some(reference) = Reference::default_world().await else {
         return;
@@ -174,7 +173,6 @@ async fn a_503_on_registration_is_retried() {
 /// process exits 1 with "cannot open a work: workAdd: OpenCTI answered HTTP 503"
 /// (`Platform::run` propagates the error out of the service loop with `?`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: a transient error on workAdd stops the service"]
 async fn a_503_on_work_add_does_not_stop_the_service() {
     let Some(fixture) = Fixture::start("workadd-503").await else {
         return;
@@ -213,7 +211,6 @@ async fn a_503_on_work_add_does_not_stop_the_service() {
 /// (`run_once` only logs store failures; the exit code is 1 only because the final
 /// `force_ping` fails too).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: a state that could not be stored is reported as stored"]
 async fn a_state_that_cannot_be_stored_is_not_reported_as_stored() {
     let Some(fixture) = Fixture::start("ping-503").await else {
         return;

@@ -14,6 +14,7 @@ use bytes::Bytes;
 
 use super::pyjson;
 use super::split::{SplitItem, SplitObject};
+use crate::stix::StixObject;
 
 /// Builds queue messages for one work: the applicant and work id are fixed, the rest
 /// changes per message.
@@ -115,7 +116,11 @@ impl MessageEncoder {
             SplitObject::Typed(object) => {
                 pyjson::write(out, object).map_err(failed)?;
                 // Our objects always have keys, so the text ends with `"…"}` or `…]}`.
-                if out.last() == Some(&b'}') {
+                // A TLP marking is left exactly as STIX defines it: the OASIS validator
+                // refuses any other property on one, and OpenCTI resolves markings by id
+                // (the bundle's `x_opencti_seq` still carries the weight).
+                let tlp = matches!(object, StixObject::Marking(m) if m.definition_type == "tlp");
+                if !tlp && out.last() == Some(&b'}') {
                     out.pop();
                     let _ = write!(out, r#", "nb_deps": {}}}"#, item.nb_deps);
                 }

@@ -193,19 +193,30 @@ impl ScopeReport {
 #[derive(Clone, Debug, Default)]
 pub struct RunReport {
     pub scopes: Vec<ScopeReport>,
+    /// Failures outside the scopes: the state could not be stored, the work not opened.
+    pub errors: Vec<String>,
 }
 
 impl RunReport {
-    /// True when every scope succeeded.
+    /// A run that failed before any scope ran.
+    pub fn failed(error: impl Into<String>) -> Self {
+        RunReport {
+            scopes: Vec::new(),
+            errors: vec![error.into()],
+        }
+    }
+
+    /// True when every scope succeeded and the state was stored.
     pub fn succeeded(&self) -> bool {
-        self.scopes.iter().all(ScopeReport::succeeded)
+        self.errors.is_empty() && self.scopes.iter().all(ScopeReport::succeeded)
     }
 
     /// The failures, prefixed by their scope, for the work's closing message.
     pub fn failures(&self) -> Vec<String> {
-        self.scopes
+        let scopes = self
+            .scopes
             .iter()
-            .flat_map(|s| s.failures.iter().map(move |f| format!("{}: {f}", s.scope)))
-            .collect()
+            .flat_map(|s| s.failures.iter().map(move |f| format!("{}: {f}", s.scope)));
+        self.errors.iter().cloned().chain(scopes).collect()
     }
 }

@@ -75,6 +75,9 @@ pub async fn run_once(
         state.merge(scope_report.state.clone());
         if let Err(error) = store.store(state).await {
             tracing::error!(error = %format!("{error:#}"), "Cannot store the state");
+            report.errors.push(format!(
+                "the state after {scope} could not be stored: {error:#}"
+            ));
         }
         tracing::info!(
             scope = scope.as_str(),
@@ -91,6 +94,9 @@ pub async fn run_once(
     state.set_timestamp(LATEST_RUN, now);
     if let Err(error) = store.store(state).await {
         tracing::error!(error = %format!("{error:#}"), "Cannot store the state");
+        report
+            .errors
+            .push(format!("the state could not be stored: {error:#}"));
     }
     metrics::run_finished(report.succeeded(), now);
     report

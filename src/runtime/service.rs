@@ -132,20 +132,22 @@ pub async fn run(
         .health_check()
         .await
         .context("OpenCTI is not reachable")?;
-    let registration = client
-        .register(&ConnectorRegistration {
-            id: config
-                .connector
-                .id
-                .clone()
-                .context("connector.id is not set")?,
-            name: config.connector.name.clone(),
-            scope: config.connector.scope.clone(),
-        })
-        .await
-        .context("cannot register the connector")?;
+    let declaration = ConnectorRegistration {
+        id: config
+            .connector
+            .id
+            .clone()
+            .context("connector.id is not set")?,
+        name: config.connector.name.clone(),
+        scope: config.connector.scope.clone(),
+    };
+    let registration = retry_transient(&cancel, "RegisterConnector", || {
+        client.register(&declaration)
+    })
+    .await
+    .context("cannot register the connector")?;
     tracing::info!(id = %registration.connector_id, "Connector registered with ID");
-    resolve_statuses(&client, &config, &mut settings).await?;
+    resolve_statuses(&client, &config, &mut settings, &cancel).await?;
 
     let info = ConnectorInfo {
         run_and_terminate: once,
@@ -194,6 +196,35 @@ pub async fn run(
     service.serve(once, &cancel).await
 }
 
+/// Retries a start-up call while OpenCTI answers with a transient error (a platform that
+/// is restarting): waiting, with a log line per try, is what an operator expects, not a
+/// container restart loop. Permanent errors (a refused token, a bad request) return.
+async fn retry_transient<T, F, Fut>(
+    cancel: &CancellationToken,
+    what: &str,
+    mut call: F,
+) -> Result<T, opencti::ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, opencti::ApiError>>,
+{
+    let mut backoff =
+        opencti::backoff::Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
+    loop {
+        match call().await {
+            Err(error) if error.is_transient() && !cancel.is_cancelled() => {
+                let delay = backoff.next_delay();
+                tracing::warn!(operation = what, error = %error, delay_ms = delay.as_millis() as u64, "OpenCTI call failed, retrying");
+                tokio::select! {
+                    _ = cancel.cancelled() => return Err(error),
+                    _ = tokio::time::sleep(delay) => {}
+                }
+            }
+            result => return result,
+        }
+    }
+}
+
 /// The OpenCTI client settings of a configuration.
 pub fn api_settings(config: &Config) -> anyhow::Result<ApiSettings> {
     let url = config
@@ -223,9 +254,9 @@ async fn resolve_statuses(
     client: &OpenCtiClient,
     config: &Config,
     settings: &mut BuildSettings,
+    cancel: &CancellationToken,
 ) -> anyhow::Result<()> {
-    let workflow = client
-        .report_workflow()
+    let workflow = retry_transient(cancel, "report statuses", || client.report_workflow())
         .await
         .context("cannot read the report statuses")?;
     if !workflow.enabled {
@@ -433,7 +464,18 @@ impl Platform<'_> {
             let now = Timestamp::now();
             let due = once || run_is_due(state.timestamp(LATEST_RUN), period(self.config), now);
             if due && self.queue_has_room(&id).await {
-                outcome.last_run = Some(self.run(&id, &mut state).await?);
+                let report = match self.run(&id, &mut state).await {
+                    Ok(report) => report,
+                    Err(error) => {
+                        // The work could not even be opened: nothing was fetched, nothing
+                        // is lost; the next tick tries again (or, once, the exit says so).
+                        let message = format!("{error:#}");
+                        tracing::error!(error = %message, "Run failed");
+                        self.health.record(false, now, message.clone());
+                        RunReport::failed(message)
+                    }
+                };
+                outcome.last_run = Some(report);
             }
             if once {
                 let info = ConnectorInfo {
