@@ -174,14 +174,17 @@ pub async fn run(
         let needs_first_seen = !name.is_empty()
             && known.is_none()
             && scopes::master_yara::earliest_last_modified(&refs).is_none();
+        // The state keeps whole seconds: a first sighting uses them too, or its report
+        // id would differ from the one every later run builds.
+        let now_second = Timestamp::from_second(now.as_second()).unwrap_or(now);
         if needs_first_seen && seen.is_none() {
-            first_seen.insert(name_key.clone(), Value::from(now.as_second()));
+            first_seen.insert(name_key.clone(), Value::from(now_second.as_second()));
         }
         let anchor = scopes::master_yara::anchor(
             name,
             &refs,
             known.as_ref(),
-            seen.or(Some(now)),
+            seen.or(Some(now_second)),
             &importer.settings,
         );
         let built = tokio::task::block_in_place(|| {
