@@ -233,6 +233,7 @@ fn master_ioc_file(
             Err(error) => broken.push(scopes::Skipped {
                 item: format!("Master IoC line {}", error.line),
                 reason: error.reason,
+                minor: false,
             }),
         }
     }

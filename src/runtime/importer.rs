@@ -169,12 +169,12 @@ impl ScopeReport {
     /// Records skipped items in the report, the log and the metrics.
     pub fn skip(&mut self, skipped: Vec<Skipped>) {
         for item in &skipped {
-            tracing::warn!(
-                scope = self.scope.as_str(),
-                item = %item.item,
-                reason = %item.reason,
-                "Item skipped"
-            );
+            let scope = self.scope.as_str();
+            if item.minor {
+                tracing::debug!(scope, item = %item.item, reason = %item.reason, "Item skipped");
+            } else {
+                tracing::warn!(scope, item = %item.item, reason = %item.reason, "Item skipped");
+            }
         }
         metrics::items_skipped(self.scope.as_str(), "bad_input", skipped.len() as u64);
         self.skipped.extend(skipped);

@@ -155,6 +155,7 @@ fn read_rows(text: &str) -> (Vec<master_ioc::MasterIocRow<'_>>, Vec<Skipped>) {
             Err(error) => broken.push(Skipped {
                 item: format!("Master IoC line {}", error.line),
                 reason: error.reason,
+                minor: false,
             }),
         }
     }

@@ -152,6 +152,7 @@ pub fn skipped(file: &YaraFile) -> Vec<Skipped> {
         .map(|e| Skipped {
             item: format!("YARA rule {}", e.rule),
             reason: e.reason.clone(),
+            minor: false,
         })
         .collect()
 }
