@@ -118,6 +118,9 @@ pub struct ScopeReport {
     pub scope: Scope,
     /// False when the scope was not due (weekday, nothing new).
     pub ran: bool,
+    /// True when a stop request ended it early: not a failure, and what was not reached is
+    /// fetched next run.
+    pub interrupted: bool,
     /// Items fetched from the TIP (publications, rows, rules).
     pub fetched: usize,
     /// Bundles delivered to every sink.
@@ -142,6 +145,7 @@ impl ScopeReport {
         ScopeReport {
             scope,
             ran: true,
+            interrupted: false,
             fetched: 0,
             delivered: 0,
             unchanged: 0,
@@ -204,6 +208,11 @@ impl RunReport {
             scopes: Vec::new(),
             errors: vec![error.into()],
         }
+    }
+
+    /// True when a stop request cut the run short.
+    pub fn interrupted(&self) -> bool {
+        self.scopes.iter().any(|s| s.interrupted)
     }
 
     /// True when every scope succeeded and the state was stored.

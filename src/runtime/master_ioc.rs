@@ -83,7 +83,7 @@ pub async fn run(
     for (name, indexes) in &groups {
         progress.advance(1);
         if importer.cancel.is_cancelled() {
-            report.fail("stopped before every group was delivered", "cancelled");
+            report.interrupted = true;
             break;
         }
         let fingerprint = digest::group(
@@ -135,7 +135,7 @@ pub async fn run(
     // Fingerprints of groups no longer in the file are dropped with the old set.
     let mut keys = State::new();
     keys.set(DELIVERED_GROUPS, digest::store(&delivered_now));
-    if report.succeeded() {
+    if report.succeeded() && !report.interrupted {
         keys.set_timestamp(LATEST_MASTER_IOC, now);
         keys.set(PENDING, Value::Null);
     } else {

@@ -142,7 +142,7 @@ pub async fn run(
     for (name, group) in &grouped {
         progress.advance(1);
         if importer.cancel.is_cancelled() {
-            report.fail("stopped before every group was delivered", "cancelled");
+            report.interrupted = true;
             break;
         }
         let fingerprint = digest::group(
@@ -240,7 +240,7 @@ pub async fn run(
             Value::Object(first_seen)
         },
     );
-    report.state = if report.succeeded() {
+    report.state = if report.succeeded() && !report.interrupted {
         done(keys, delivered_now, now)
     } else {
         keys.set(DELIVERED_GROUPS, digest::store(&delivered_now));

@@ -106,6 +106,7 @@ pub async fn run(
         progress.advance(1);
         if importer.cancel.is_cancelled() {
             fates[index] = Fate::Failed;
+            report.interrupted = true;
             continue;
         }
         let item = &items[index];

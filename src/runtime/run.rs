@@ -52,8 +52,9 @@ impl StateStore {
 }
 
 /// Runs the enabled scopes once, merging each one's keys into `state` and storing it
-/// after each scope. `latest_run_timestamp` is set at the end, whatever happened: the
-/// next run comes after the interval, and fetches again what failed.
+/// after each scope. `latest_run_timestamp` is set at the end, failures or not (the next
+/// run comes after the interval and fetches again what failed), unless a stop request cut
+/// the run short.
 pub async fn run_once(
     importer: &Importer,
     sinks: &mut Sinks,
@@ -66,6 +67,13 @@ pub async fn run_once(
     for scope in Scope::ALL {
         if !importer.kaspersky.scopes.contains(scope) {
             continue;
+        }
+        if importer.cancel.is_cancelled() {
+            tracing::info!(
+                scope = scope.as_str(),
+                "Stopping: scope left for the next run"
+            );
+            break;
         }
         let scope_report: ScopeReport = match scope {
             Scope::Publication => publications::run(importer, sinks, state, now).await,
@@ -91,7 +99,10 @@ pub async fn run_once(
         );
         report.scopes.push(scope_report);
     }
-    state.set_timestamp(LATEST_RUN, now);
+    // A run cut short by a stop request is not a run: the next start runs at once.
+    if !report.interrupted() {
+        state.set_timestamp(LATEST_RUN, now);
+    }
     if let Err(error) = store.store(state).await {
         tracing::error!(error = %format!("{error:#}"), "Cannot store the state");
         report

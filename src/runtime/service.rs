@@ -33,6 +33,10 @@ use crate::tip::{TipClient, TipSettings};
 /// How often the loop looks whether a run is due.
 const TICK: Duration = Duration::from_secs(60);
 
+/// How long, after a stop request, the current bundle's confirms and the last ping may
+/// take before the connection to them is dropped too.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
 /// How `run` was asked to behave.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
@@ -154,6 +158,7 @@ pub async fn run(
         queue_threshold: config.connector.queue_threshold as f64,
         ..ConnectorInfo::default()
     };
+    let io = CancellationToken::new();
     let store = if once {
         StateStore::Direct {
             client: client.clone(),
@@ -168,10 +173,22 @@ pub async fn run(
             registration.state.clone(),
             info,
             opencti::ping::PING_INTERVAL,
-            cancel.clone(),
+            io.clone(),
         ))
     };
-    let queue = connect_queue(&config, &client, &registration, &cancel).await?;
+    // The ping task and the publisher outlive a stop request: the bundle being published
+    // gets its confirms and the state its last ping. If the broker or the platform does
+    // not answer within the grace period, they stop too.
+    let grace = io.clone();
+    let stop = cancel.clone();
+    tokio::spawn(async move {
+        stop.cancelled().await;
+        tokio::select! {
+            _ = grace.cancelled() => {}
+            _ = tokio::time::sleep(SHUTDOWN_GRACE) => grace.cancel(),
+        }
+    });
+    let queue = connect_queue(&config, &client, &registration, &io).await?;
     let importer = Importer::new(
         tip,
         settings,
@@ -193,7 +210,9 @@ pub async fn run(
         store,
         health,
     };
-    service.serve(once, &cancel).await
+    let outcome = service.serve(once, &cancel).await;
+    io.cancel();
+    outcome
 }
 
 /// Retries a start-up call while OpenCTI answers with a transient error (a platform that
@@ -389,7 +408,9 @@ pub fn work_name(connector: &str, now: Timestamp) -> String {
 
 /// The work's closing message.
 fn closing_message(report: &RunReport, period: Duration) -> String {
-    if report.succeeded() {
+    if report.succeeded() && report.interrupted() {
+        "Stopped before the end of the run, state stored; the rest is fetched next run".into()
+    } else if report.succeeded() {
         format!("State stored, next run in: {} seconds", period.as_secs())
     } else {
         format!(
