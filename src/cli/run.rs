@@ -30,7 +30,17 @@ pub async fn run(config: Config, args: RunArgs) -> anyhow::Result<ExitCode> {
     spawn_signal_handler(cancel.clone());
     let health = Health::default();
     if config.connector.expose_metrics {
-        let handle = crate::runtime::metrics::install("", "")?;
+        let namespace = config
+            .connector
+            .metrics_namespace
+            .as_deref()
+            .unwrap_or_default();
+        let subsystem = config
+            .connector
+            .metrics_subsystem
+            .as_deref()
+            .unwrap_or_default();
+        let handle = crate::runtime::metrics::install(namespace, subsystem)?;
         let address = SocketAddr::from(([0, 0, 0, 0], config.connector.metrics_port));
         let (health, cancel) = (health.clone(), cancel.clone());
         tokio::spawn(async move {
