@@ -54,8 +54,15 @@ impl Progress {
             done: 0,
             started: now,
             last_log: now,
+            log_every: LOG_EVERY,
             bar,
         }
+    }
+
+    /// The same, logging at another pace.
+    pub fn every(mut self, interval: Duration) -> Self {
+        self.log_every = interval;
+        self
     }
 
     /// `n` more items done; logs when the last line is old enough.
