@@ -57,8 +57,9 @@ fn rules_file() -> String {
     let mut text = String::from("import \"pe\"\n\n");
     for (row, (value, _)) in LAST_MODIFIED.iter().enumerate() {
         text.push_str(&format!(
-            "rule fict_date_{row} : fict {{\n    meta:\n        description = \"row {row}\"\n        \
-             report = \"Fictional dates\"\n        last_modified = {value}\n    strings:\n        \
+            "rule fict_date_{row} : fict {{\n    meta:\n        \
+             description = \"row {row}\"\n        report = \"Fictional dates\"\n        \
+             last_modified = {value}\n    strings:\n        \
              $a = \"date-{row}.example.com\"\n    condition:\n        $a\n}}\n\n"
         ));
     }

@@ -793,7 +793,12 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_string(&variables).unwrap(),
-            r#"{"input":{"id":"i","name":"n","type":"EXTERNAL_IMPORT","scope":["kaspersky"],"auto":false,"auto_update":false,"enrichment_resolution":"none","only_contextual":false,"playbook_compatible":false,"listen_callback_uri":null}}"#
+            concat!(
+                r#"{"input":{"id":"i","name":"n","type":"EXTERNAL_IMPORT","#,
+                r#""scope":["kaspersky"],"auto":false,"auto_update":false,"#,
+                r#""enrichment_resolution":"none","only_contextual":false,"#,
+                r#""playbook_compatible":false,"listen_callback_uri":null}}"#,
+            )
         );
         let names = ["a", "b"];
         let variables = IndicatorsVariables {
@@ -815,7 +820,12 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_string(&variables).unwrap(),
-            r#"{"filters":{"mode":"and","filters":[{"key":"name","values":["a","b"],"operator":"eq"}],"filterGroups":[]},"search":null,"first":500,"after":null,"orderBy":null,"orderMode":null,"toStix":false}"#
+            concat!(
+                r#"{"filters":{"mode":"and","filters":[{"key":"name","values":["a","b"],"#,
+                r#""operator":"eq"}],"#,
+                r#""filterGroups":[]},"search":null,"first":500,"after":null,"orderBy":null,"#,
+                r#""orderMode":null,"toStix":false}"#,
+            )
         );
     }
 

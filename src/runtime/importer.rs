@@ -65,7 +65,7 @@ impl Importer {
                     Err(error) => {
                         tracing::warn!(
                             error = %error,
-                            "Cannot list the TIP publications: master file groups get their own reports"
+                            "Cannot list the TIP publications: master groups get their own reports"
                         );
                         HashMap::new()
                     }

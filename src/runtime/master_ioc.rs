@@ -121,7 +121,8 @@ pub async fn run(
                 report.delivered += 1;
                 report.objects += built.bundle.len();
                 report.messages += delivered.messages;
-                tracing::debug!(scope = "master_ioc", group = %name, iocs = built.iocs, "Group delivered");
+                let iocs = built.iocs;
+                tracing::debug!(scope = "master_ioc", group = %name, iocs, "Group delivered");
             }
             Err(error) => {
                 report.fail(

@@ -89,7 +89,8 @@ pub async fn run(
             .iter()
             .any(|p| item.name.starts_with(p.as_str()));
         if ignored {
-            tracing::debug!(publication_id = %item.id, name = %item.name, "Publication ignored by prefix");
+            let (id, name) = (&item.id, &item.name);
+            tracing::debug!(publication_id = %id, name = %name, "Publication ignored by prefix");
         } else if !ahead.contains(&item.id) {
             work.push(index);
         }

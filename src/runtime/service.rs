@@ -101,7 +101,8 @@ pub async fn run(
             .state_file
             .clone()
             .unwrap_or_else(|| PathBuf::from("connector-state.json"));
-        tracing::info!(state_file = %path.display(), "OpenCTI queue off: the state is kept in a file");
+        let state_file = path.display();
+        tracing::info!(state_file = %state_file, "OpenCTI queue off: the state is in a file");
         let store = StateStore::File(StateFile::new(&path));
         let importer = Importer::new(
             tip,
@@ -233,7 +234,8 @@ where
         match call().await {
             Err(error) if error.is_transient() && !cancel.is_cancelled() => {
                 let delay = backoff.next_delay();
-                tracing::warn!(operation = what, error = %error, delay_ms = delay.as_millis() as u64, "OpenCTI call failed, retrying");
+                let delay_ms = delay.as_millis() as u64;
+                tracing::warn!(operation = what, error = %error, delay_ms, "OpenCTI call failed");
                 tokio::select! {
                     _ = cancel.cancelled() => return Err(error),
                     _ = tokio::time::sleep(delay) => {}
@@ -529,7 +531,10 @@ impl Platform<'_> {
                 if !room {
                     tracing::info!(
                         size_mb = size,
-                        "Connector will not run until the queue messages size is reduced under queue threshold"
+                        concat!(
+                            "Connector will not run until the queue messages size is reduced ",
+                            "under queue threshold"
+                        )
                     );
                 }
                 room
@@ -589,7 +594,11 @@ impl Platform<'_> {
                 Regions::from_names(names)
             }
             Err(error) => {
-                tracing::warn!(error = %error, "Cannot read the platform's regions; using UN M49 names");
+                let error = error.to_string();
+                tracing::warn!(
+                    error,
+                    "Cannot read the platform's regions; using UN M49 names"
+                );
                 Regions::m49()
             }
         }
