@@ -199,9 +199,9 @@ pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+/// The JSON log lines that `work` writes, parsed (for tests of what is logged).
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) fn capture_json(work: impl FnOnce()) -> Vec<Value> {
     use std::sync::{Arc, Mutex};
 
     #[derive(Clone, Default)]
@@ -217,24 +217,30 @@ mod tests {
         }
     }
 
+    let buffer = Buffer::default();
+    let sink = buffer.clone();
+    let subscriber = tracing_subscriber::registry().with(
+        tracing_subscriber::fmt::layer()
+            .with_writer(move || sink.clone())
+            .event_format(PyctiJson::new("Kaspersky")),
+    );
+    tracing::subscriber::with_default(subscriber, work);
+    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
     #[test]
     fn lines_have_pyctis_fields() {
-        let buffer = Buffer::default();
-        let sink = buffer.clone();
-        let subscriber = tracing_subscriber::registry().with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(move || sink.clone())
-                .event_format(PyctiJson::new("Kaspersky")),
-        );
-        tracing::subscriber::with_default(subscriber, || {
+        let lines = capture_json(|| {
             tracing::warn!(scope = "publication", count = 3, "Publication skipped");
             tracing::info!("Connector registered with ID");
         });
-        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
-        let lines: Vec<Value> = text
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
         assert_eq!(lines[0]["level"], "WARNING");
         assert_eq!(lines[0]["name"], "Kaspersky");
         assert_eq!(lines[0]["message"], "Publication skipped");

@@ -101,37 +101,14 @@ impl Drop for Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{Arc, Mutex};
-    use tracing_subscriber::prelude::*;
-
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Buffer {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     #[test]
     fn progress_lines_tell_done_total_rate_and_time_left() {
-        let buffer = Buffer::default();
-        let sink = buffer.clone();
-        let subscriber = tracing_subscriber::registry().with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(move || sink.clone())
-                .event_format(super::super::logging::PyctiJson::new("Kaspersky")),
-        );
-        tracing::subscriber::with_default(subscriber, || {
+        let lines = super::super::logging::capture_json(|| {
             let mut progress = Progress::new("master_ioc", "groups", 10).every(Duration::ZERO);
             progress.advance(4);
         });
-        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
-        let line: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        let line = &lines[0];
         assert_eq!(line["message"], "Progress");
         assert_eq!(line["attributes"]["done"], 4);
         assert_eq!(line["attributes"]["total"], 10);

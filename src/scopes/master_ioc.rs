@@ -11,7 +11,7 @@ use super::anchor::{KnownPublication, ReportAnchor};
 use super::iocs::{self, IocContext, IocObjects};
 use super::{BuildSettings, Header, Skipped};
 use crate::formats::master_ioc::MasterIocRow;
-use crate::stix::{Bundle, PyDateTime, Report};
+use crate::stix::{Bundle, PyDateTime};
 
 /// The report a Master IoC group goes into.
 ///
@@ -118,24 +118,7 @@ pub fn build_group<'r, 'a: 'r>(
         return None;
     }
 
-    bundle.push(Report {
-        spec_version: Default::default(),
-        id: report_id.clone(),
-        created_by_ref: Some(author),
-        created: anchor.published.timestamp,
-        modified: anchor.published.timestamp,
-        name: anchor.name.clone(),
-        description: None,
-        report_types: vec![anchor.settings.report_type.clone()],
-        published: anchor.published.timestamp,
-        object_refs: refs,
-        labels: vec![],
-        confidence: settings.confidence,
-        object_marking_refs: vec![marking.to_owned()],
-        x_opencti_files: vec![],
-        x_opencti_report_status: anchor.settings.status.legacy,
-        x_opencti_workflow_id: anchor.settings.status.workflow_id.clone(),
-    });
+    bundle.push(anchor.report(refs, &author, marking, settings.confidence));
     Some(Built {
         bundle,
         report_id,

@@ -11,7 +11,7 @@ use super::anchor::{KnownPublication, ReportAnchor};
 use super::publication::yara_indicator;
 use super::{BuildSettings, Header, Skipped};
 use crate::formats::yara::{YaraFile, YaraRule};
-use crate::stix::{Bundle, PyDateTime, Report};
+use crate::stix::{Bundle, PyDateTime};
 
 /// The rules of a file grouped by `report` meta (trimmed; empty when absent), groups in
 /// the order they first appear.
@@ -116,24 +116,7 @@ pub fn build_group(
     }
 
     let report_id = anchor.map(|anchor| {
-        let report = Report {
-            spec_version: Default::default(),
-            id: anchor.report_id(),
-            created_by_ref: Some(author.clone()),
-            created: anchor.published.timestamp,
-            modified: anchor.published.timestamp,
-            name: anchor.name.clone(),
-            description: None,
-            report_types: vec![anchor.settings.report_type.clone()],
-            published: anchor.published.timestamp,
-            object_refs: refs,
-            labels: vec![],
-            confidence: settings.confidence,
-            object_marking_refs: vec![marking.to_owned()],
-            x_opencti_files: vec![],
-            x_opencti_report_status: anchor.settings.status.legacy,
-            x_opencti_workflow_id: anchor.settings.status.workflow_id.clone(),
-        };
+        let report = anchor.report(refs, &author, marking, settings.confidence);
         let id = report.id.clone();
         bundle.push(report);
         id
