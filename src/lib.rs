@@ -20,6 +20,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod errors;
 pub mod formats;
 pub mod opencti;
 pub mod runtime;

@@ -176,27 +176,12 @@ impl Visit for FieldsToJson {
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.insert(field, Value::String(error_chain(value)));
+        self.insert(field, Value::String(crate::errors::chain(value)));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         self.insert(field, Value::String(format!("{value:?}")));
     }
-}
-
-/// An error and its causes, `outer: inner: innermost`.
-pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// The JSON log lines that `work` writes, parsed (for tests of what is logged).

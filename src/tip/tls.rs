@@ -142,20 +142,7 @@ fn warn_if_readable_by_others(path: &Path) {
     let _ = path;
 }
 
-/// An error and its sources on one line.
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
+pub(crate) use crate::errors::chain as error_chain;
 
 #[cfg(test)]
 mod tests {
