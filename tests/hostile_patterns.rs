@@ -94,10 +94,10 @@ fn every_string_escapes_into_a_valid_pattern_that_round_trips() {
     // Each case is one batch (one Python process); shrinking narrows a failing batch
     // down to the one string that breaks it.
     let mut runner = TestRunner::new(Config {
-        cases: 12,
+        cases: 32,
         ..Config::default()
     });
-    let batch = prop::collection::vec(value(), 1..150);
+    let batch = prop::collection::vec(value(), 1..250);
     let result = runner.run(&batch, |values| {
         let failed = failures(&python, &values);
         prop_assert!(failed.is_empty(), "{:#?}", failed);

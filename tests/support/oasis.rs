@@ -91,7 +91,7 @@ pub fn check_patterns(python: &Path, patterns: &[String]) -> Vec<PatternVerdict>
 /// is invalid.
 pub fn validate_bundles(validator: &Path, files: &[PathBuf]) -> Result<(), String> {
     let output = Command::new(validator)
-        .args(["--version", "2.1", "--strict-types", "-q"])
+        .args(["--version", "2.1"])
         .args(files)
         .output()
         .expect("start stix2_validator");
