@@ -59,8 +59,8 @@ fn an_enormous_string_does_not_stop_the_other_rules() {
          $a\n}}\n\n\
          rule enormous_hex\n{{\n    strings:\n        $h = {{ {hex} }}\n    condition:\n        \
          $h\n}}\n\n\
-         rule unterminated_string\n{{\n    strings:\n        $u = \"{huge}\n    condition:\n        \
-         $u\n}}\n\n\
+         rule unterminated_string\n{{\n    strings:\n        $u = \"{huge}\n    \
+         condition:\n        $u\n}}\n\n\
          {}",
         yara_rule("first_ok"),
         yara_rule("last_ok"),
