@@ -99,16 +99,20 @@ pub fn convert(
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let now = args.now.unwrap_or_else(Timestamp::now);
     let mut summary = Summary::default();
+    let file = args.file.display();
     match args.kind {
         ConvertKind::Publication => {
-            publication_file(&bytes, settings, max_payload, now, output, &mut summary)?;
+            publication_file(&bytes, settings, max_payload, now, output, &mut summary)
+                .with_context(|| format!("{file}"))?;
         }
         ConvertKind::MasterIoc => {
-            let text = text_or_payload(&bytes, "master_ioc", max_payload)?;
+            let text = text_or_payload(&bytes, "master_ioc", max_payload)
+                .with_context(|| format!("{file}"))?;
             master_ioc_file(&text, settings, now, output, &mut summary)?;
         }
         ConvertKind::MasterYara => {
-            let text = text_or_payload(&bytes, "master_yara", max_payload)?;
+            let text = text_or_payload(&bytes, "master_yara", max_payload)
+                .with_context(|| format!("{file}"))?;
             master_yara_file(&text, settings, now, output, &mut summary)?;
         }
         ConvertKind::Openioc => {
@@ -192,10 +196,16 @@ fn publication_file(
 
     let (input, mut skipped) = scopes::publication::decode(publication, max_payload);
     let id = input.id.clone();
+    summary.read("IoCs", input.iocs.as_ref().map_or(0, |d| d.items.len()));
+    summary.read(
+        "YARA rules",
+        input
+            .yara
+            .as_ref()
+            .map_or(0, |y| y.rules.len() + y.errors.len()),
+    );
     let built = scopes::publication::build(input, settings, now);
     skipped.extend(built.skipped.iter().cloned());
-    summary.read("IoCs", built.iocs);
-    summary.read("YARA rules", built.yara_rules);
     summary.excluded += built.excluded;
     summary.skipped(&skipped);
     let label = BundleLabel {
@@ -223,13 +233,18 @@ fn master_ioc_file(
             Err(error) => broken.push(scopes::Skipped {
                 item: format!("Master IoC line {}", error.line),
                 reason: error.reason,
+                minor: false,
             }),
         }
     }
     summary.read("Master IoC rows", rows.len() + broken.len());
     summary.skipped(&broken);
 
-    for (name, indexes) in scopes::master_ioc::group_rows(&rows) {
+    let groups = scopes::master_ioc::group_rows(&rows);
+    let mut progress =
+        crate::runtime::progress::Progress::new("master_ioc", "groups", groups.len());
+    for (name, indexes) in groups {
+        progress.advance(1);
         let group: Vec<_> = indexes.iter().map(|&i| &rows[i]).collect();
         let earliest = group.iter().map(|r| r.detection_date).min().unwrap_or(now);
         let anchor = scopes::master_ioc::anchor(name, None, earliest, settings);
@@ -273,7 +288,16 @@ fn master_yara_file(
     }
 
     for (group, rules) in scopes::master_yara::groups(&file) {
-        let anchor = scopes::master_yara::anchor(&group, &rules, None, Some(now), settings);
+        // Offline there is no state to remember when a group was first seen: a group none
+        // of whose rules is dated gets the Unix epoch, so that no report id depends on the
+        // time of the conversion (the service keeps a first-seen date instead).
+        let anchor = scopes::master_yara::anchor(
+            &group,
+            &rules,
+            None,
+            Some(Timestamp::UNIX_EPOCH),
+            settings,
+        );
         let built = scopes::master_yara::build_group(&rules, anchor.as_ref(), settings, now);
         let item = if group.is_empty() {
             "without-report".to_owned()

@@ -3,7 +3,13 @@
 //! Each command is a module; this one parses arguments, sets up logging and dispatches.
 //! Failures reach the user as one line with their causes, and an exit code.
 
+pub mod check;
 pub mod convert;
+#[cfg(feature = "simulator")]
+pub mod demo;
+pub mod run;
+#[cfg(feature = "simulator")]
+pub mod standins;
 pub mod summary;
 
 use std::path::PathBuf;
@@ -32,8 +38,22 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the connector: import on schedule into OpenCTI (what the container runs).
+    Run(run::RunArgs),
+    /// Run the whole import once on a built-in TIP simulator, into ./bundles.
+    #[cfg(feature = "simulator")]
+    Demo(demo::DemoArgs),
     /// Convert files downloaded from the portal into STIX bundles, offline.
     Convert(convert::ConvertArgs),
+    /// Check the configuration, the certificate, the TIP and OpenCTI, and say what a run
+    /// would do. Exit codes: 2 configuration, 3 certificate, 4 TIP, 5 OpenCTI.
+    Check(check::CheckArgs),
+    /// Serve the TIP simulator on its own, to point a connector at it.
+    #[cfg(feature = "simulator")]
+    Simulator(standins::SimulatorArgs),
+    /// Serve the OpenCTI stand-in on its own (GraphQL API on loopback, local RabbitMQ).
+    #[cfg(feature = "simulator")]
+    OpenctiStandin(standins::StandInArgs),
 }
 
 /// Parses the command line, runs the command and returns the process's exit code.
@@ -49,10 +69,30 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Exit code of a configuration error: nothing was done.
-pub const EXIT_CONFIG: u8 = 2;
+use check::EXIT_CONFIG;
 
 fn run(cli: Cli, format: LogFormat) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    #[cfg(feature = "simulator")]
+    match cli.command {
+        Command::Demo(args) => {
+            // Skipped items are counted in the table; only errors are worth a log line.
+            logging::init(format, "error", "Kaspersky");
+            crate::runtime::progress::enable_bars();
+            return runtime.block_on(demo::run(args));
+        }
+        Command::Simulator(args) => {
+            logging::init(format, "info", "simulator");
+            return runtime.block_on(standins::simulator(args));
+        }
+        Command::OpenctiStandin(args) => {
+            logging::init(format, "info", "opencti-standin");
+            return runtime.block_on(standins::opencti_standin(args));
+        }
+        _ => {}
+    }
     let config = match Config::from_process_env(cli.config.as_deref()) {
         Ok(config) => config,
         Err(error) => {
@@ -61,9 +101,23 @@ fn run(cli: Cli, format: LogFormat) -> anyhow::Result<ExitCode> {
         }
     };
     match cli.command {
+        Command::Run(args) => {
+            logging::init(
+                format,
+                config.connector.log_level.tracing_level().as_str(),
+                &config.connector.name,
+            );
+            warn_ignored_keys(&config);
+            runtime.block_on(run::run(config, args))
+        }
+        Command::Check(args) => {
+            logging::init(format, "error", &config.connector.name);
+            runtime.block_on(check::run(config, args))
+        }
         Command::Convert(args) => {
             logging::init(format, "warn", &config.connector.name);
             warn_ignored_keys(&config);
+            crate::runtime::progress::enable_bars();
             let settings = crate::scopes::BuildSettings::from_config(&config);
             let limit = config.kaspersky.max_payload_bytes;
             let mut output = match &args.out {
@@ -74,6 +128,8 @@ fn run(cli: Cli, format: LogFormat) -> anyhow::Result<ExitCode> {
             eprint!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(feature = "simulator")]
+        _ => unreachable!("handled above"),
     }
 }
 

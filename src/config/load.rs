@@ -177,6 +177,8 @@ fn read_connector(read: &Reader<'_>) -> Result<ConnectorConfig, ConfigError> {
         duration_period: read.optional(&CONNECTOR_DURATION_PERIOD, parse_duration)?,
         expose_metrics: read.value(&CONNECTOR_EXPOSE_METRICS, parse_bool)?,
         metrics_port: read.value(&CONNECTOR_METRICS_PORT, parse_integer)?,
+        metrics_namespace: read.optional(&CONNECTOR_METRICS_NAMESPACE, parse_text)?,
+        metrics_subsystem: read.optional(&CONNECTOR_METRICS_SUBSYSTEM, parse_text)?,
         queue_protocol: read.value(&CONNECTOR_QUEUE_PROTOCOL, |raw, setting| {
             parse_choice(raw, setting).and_then(QueueProtocol::from_word)
         })?,

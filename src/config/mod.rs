@@ -5,7 +5,8 @@
 //! tuning keys. [`Config::load`] resolves each entry by precedence environment >
 //! `config.yml` > default and reads it by its kind; the first bad value stops the program
 //! with one line naming the setting, the value (never a secret's) and what is allowed.
-//! The README's table ([`markdown_table`]) is generated from the same table.
+//! The README's table ([`markdown_table`]) and the JSON Schema of the environment variables
+//! in `__metadata__/` ([`json_schema`]) are generated from the same table.
 //!
 //! ```
 //! use connector_kaspersky::config::{Config, Scope};
@@ -21,6 +22,7 @@
 //! assert_eq!(config.kaspersky.master_yara_fetch_weekday, Some(2)); // the default
 //! ```
 
+mod docs;
 mod error;
 mod load;
 mod model;
@@ -30,6 +32,7 @@ pub mod settings;
 mod source;
 mod values;
 
+pub use docs::{JSON_SCHEMA_DIALECT, JSON_SCHEMA_ID, json_schema, markdown_table};
 pub use error::ConfigError;
 pub use load::DEFAULT_FILE;
 pub use model::{Config, ConnectorConfig, KasperskyConfig, MqConfig, OpenCtiConfig};
@@ -40,33 +43,4 @@ pub use values::{LogLevel, PemSource, QueueProtocol, Scope, Scopes, TlsVerify};
 /// Every setting, section by section (`opencti`, `connector`, `kaspersky`, `mq`).
 pub fn settings() -> &'static [&'static Setting] {
     settings::ALL
-}
-
-/// The README's configuration table in Markdown: YAML path, environment variable,
-/// default, whether `run` needs it, and description, one row per setting.
-pub fn markdown_table() -> String {
-    let mut table = String::from(
-        "| Parameter | Environment variable | Default | Required | Description |\n\
-         | --- | --- | --- | --- | --- |\n",
-    );
-    for setting in settings() {
-        let default = setting
-            .default
-            .map(|text| format!("`{text}`"))
-            .unwrap_or_default();
-        let required = match setting.required {
-            Required::No => "",
-            Required::Yes => "yes",
-            Required::WithQueue => "with `send_to_queue`",
-        };
-        table.push_str(&format!(
-            "| `{}` | `{}` | {} | {} | {} |\n",
-            setting.path,
-            setting.env,
-            default,
-            required,
-            setting.description.replace('|', "\\|"),
-        ));
-    }
-    table
 }

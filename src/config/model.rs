@@ -60,6 +60,10 @@ pub struct ConnectorConfig {
     pub expose_metrics: bool,
     /// Default 9095.
     pub metrics_port: u16,
+    /// `connector.metrics_namespace`: prefix of every metric name.
+    pub metrics_namespace: Option<String>,
+    /// `connector.metrics_subsystem`: second prefix of every metric name.
+    pub metrics_subsystem: Option<String>,
     /// Default [`QueueProtocol::Amqp`].
     pub queue_protocol: QueueProtocol,
     /// MB in the connector's queue above which runs are skipped; default 500.

@@ -11,7 +11,7 @@ use std::fmt;
 /// The value comes out only through [`Secret::expose`], which makes every use easy to find.
 /// There is deliberately no `PartialEq`: compare the exposed values where a comparison is
 /// really needed.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Secret(String);
 
 impl Secret {
@@ -29,6 +29,18 @@ impl Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("<hidden>")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Secret::new(value)
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret(value)
     }
 }
 

@@ -210,6 +210,12 @@ settings! {
         "Serve Prometheus metrics.";
     CONNECTOR_METRICS_PORT = connector.metrics_port, PORT, Some("9095"), required: No,
         "Port of the Prometheus metrics endpoint.";
+    CONNECTOR_METRICS_NAMESPACE = connector.metrics_namespace, Kind::Text, NONE,
+        required: No,
+        "Prefix of every metric name, as pycti's namespace (namespace_subsystem_name).";
+    CONNECTOR_METRICS_SUBSYSTEM = connector.metrics_subsystem, Kind::Text, NONE,
+        required: No,
+        "Second prefix of every metric name, after the namespace.";
     CONNECTOR_QUEUE_PROTOCOL = connector.queue_protocol, Kind::Choice(&["amqp", "api"]),
         Some("amqp"), required: No,
         "How bundles reach OpenCTI: its RabbitMQ (amqp) or its HTTP API (api).";

@@ -353,6 +353,23 @@ impl OpenCtiClient {
             .map_err(|e| response(doc::GET_CONNECTOR.name, &e.to_string()))
     }
 
+    /// The connector's stored state, read with the same `GetConnector` query; `None` when
+    /// the connector is unknown to the platform or has no state.
+    ///
+    /// # Errors
+    ///
+    /// Any [`ApiError`].
+    pub async fn connector_state(&self, connector_id: &str) -> Result<Option<StateMap>, ApiError> {
+        let data: Value = self
+            .graphql
+            .execute(doc::GET_CONNECTOR, &json!({"id": connector_id}))
+            .await?;
+        let text = data
+            .pointer("/connector/connector_state")
+            .and_then(Value::as_str);
+        Ok(state::parse_state(text))
+    }
+
     /// `workAdd`: opens a work and returns its id.
     ///
     /// # Errors
@@ -776,7 +793,12 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_string(&variables).unwrap(),
-            r#"{"input":{"id":"i","name":"n","type":"EXTERNAL_IMPORT","scope":["kaspersky"],"auto":false,"auto_update":false,"enrichment_resolution":"none","only_contextual":false,"playbook_compatible":false,"listen_callback_uri":null}}"#
+            concat!(
+                r#"{"input":{"id":"i","name":"n","type":"EXTERNAL_IMPORT","#,
+                r#""scope":["kaspersky"],"auto":false,"auto_update":false,"#,
+                r#""enrichment_resolution":"none","only_contextual":false,"#,
+                r#""playbook_compatible":false,"listen_callback_uri":null}}"#,
+            )
         );
         let names = ["a", "b"];
         let variables = IndicatorsVariables {
@@ -798,7 +820,12 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_string(&variables).unwrap(),
-            r#"{"filters":{"mode":"and","filters":[{"key":"name","values":["a","b"],"operator":"eq"}],"filterGroups":[]},"search":null,"first":500,"after":null,"orderBy":null,"orderMode":null,"toStix":false}"#
+            concat!(
+                r#"{"filters":{"mode":"and","filters":[{"key":"name","values":["a","b"],"#,
+                r#""operator":"eq"}],"#,
+                r#""filterGroups":[]},"search":null,"first":500,"after":null,"orderBy":null,"#,
+                r#""orderMode":null,"toStix":false}"#,
+            )
         );
     }
 

@@ -140,6 +140,7 @@ impl QueueDelivery {
                     source,
                 })?;
         }
+        super::failpoint::before_confirm();
         self.publisher
             .flush()
             .await

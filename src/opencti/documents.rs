@@ -161,7 +161,14 @@ mod tests {
     fn register_matches_the_reference_text() {
         assert_eq!(
             REGISTER_CONNECTOR.document,
-            "mutation RegisterConnector($input: RegisterConnectorInput) { registerConnector(input: $input) { id connector_state jwks config { connection { host vhost use_ssl port user pass } s3 { endpoint port use_ssl bucket_name bucket_region access_key secret_key } listen listen_routing listen_exchange push push_routing push_exchange } connector_user_id } }"
+            concat!(
+                "mutation RegisterConnector($input: RegisterConnectorInput) { ",
+                "registerConnector(input: $input) { id connector_state jwks config { ",
+                "connection { host vhost use_ssl port user pass } s3 { endpoint port ",
+                "use_ssl bucket_name bucket_region access_key secret_key } listen ",
+                "listen_routing listen_exchange push push_routing push_exchange } ",
+                "connector_user_id } }",
+            )
         );
     }
 }

@@ -5,7 +5,6 @@
 //! other than 200 and a GraphQL `errors` array both become [`ApiError`]s; the first
 //! GraphQL error's `name` and `message` are kept, because callers branch on them.
 
-use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -18,39 +17,7 @@ use super::documents::Operation;
 /// The `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("connector-kaspersky/", env!("CARGO_PKG_VERSION"));
 
-/// A secret string (the API token, a password) that never shows in logs or `Debug`.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The secret itself, for the one place that sends it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-impl From<&str> for Secret {
-    fn from(value: &str) -> Self {
-        Secret::new(value)
-    }
-}
-
-impl From<String> for Secret {
-    fn from(value: String) -> Self {
-        Secret(value)
-    }
-}
+pub use crate::config::Secret;
 
 /// How the platform's TLS certificate is checked (`opencti.ssl_verify`).
 ///

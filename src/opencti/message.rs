@@ -14,6 +14,7 @@ use bytes::Bytes;
 
 use super::pyjson;
 use super::split::{SplitItem, SplitObject};
+use crate::stix::StixObject;
 
 /// Builds queue messages for one work: the applicant and work id are fixed, the rest
 /// changes per message.
@@ -115,7 +116,11 @@ impl MessageEncoder {
             SplitObject::Typed(object) => {
                 pyjson::write(out, object).map_err(failed)?;
                 // Our objects always have keys, so the text ends with `"…"}` or `…]}`.
-                if out.last() == Some(&b'}') {
+                // A TLP marking is left exactly as STIX defines it: the OASIS validator
+                // refuses any other property on one, and OpenCTI resolves markings by id
+                // (the bundle's `x_opencti_seq` still carries the weight).
+                let tlp = matches!(object, StixObject::Marking(m) if m.definition_type == "tlp");
+                if !tlp && out.last() == Some(&b'}') {
                     out.pop();
                     let _ = write!(out, r#", "nb_deps": {}}}"#, item.nb_deps);
                 }
@@ -180,9 +185,17 @@ mod tests {
         let bundle = STANDARD.decode(content).unwrap();
         assert_eq!(
             String::from_utf8(bundle).unwrap(),
-            r#"{"type": "bundle", "id": "bundle--b", "spec_version": "2.1", "x_opencti_seq": 1, "objects": [{"type": "identity", "spec_version": "2.1", "id": "identity--a", "name": "\u00c9", "nb_deps": 1}]}"#
+            concat!(
+                r#"{"type": "bundle", "id": "bundle--b", "spec_version": "2.1","#,
+                r#" "x_opencti_seq": 1, "objects": [{"type": "identity", "spec_version": "2.1","#,
+                r#" "id": "identity--a", "name": "\u00c9", "nb_deps": 1}]}"#,
+            )
         );
-        assert!(body.starts_with(br#"{"bundle_type": "QUEUE_BUNDLE", "applicant_id": "88ec0c6a", "action_sequence": 3, "entities_types": [], "content": ""#));
+        let head = concat!(
+            r#"{"bundle_type": "QUEUE_BUNDLE", "applicant_id": "88ec0c6a", "#,
+            r#""action_sequence": 3, "entities_types": [], "content": ""#
+        );
+        assert!(body.starts_with(head.as_bytes()));
         assert!(body.ends_with(
             br#"", "update": false, "draft_id": null, "no_split": false, "work_id": "work_abc"}"#
         ));

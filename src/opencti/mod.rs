@@ -28,6 +28,7 @@ pub mod api;
 pub mod backoff;
 pub mod delivery;
 pub mod documents;
+pub mod failpoint;
 pub mod graphql;
 pub mod message;
 pub mod ping;

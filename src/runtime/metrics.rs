@@ -49,7 +49,10 @@ fn describe() {
     ];
     for (base, help) in pycti {
         metrics::describe_counter!(name(base), help);
+        // Present from the start, at zero, as prometheus-client shows pycti's counters.
+        metrics::counter!(name(base)).increment(0);
     }
+    state("idle");
 }
 
 /// pycti's `state` enum: idle, running or stopped.

@@ -86,9 +86,25 @@ impl State {
         self.values.insert(key.to_owned(), value);
     }
 
-    /// Copies every key of `other` into this state.
+    /// Copies every key of `other` into this state; a `null` in `other` removes the key.
     pub fn merge(&mut self, other: State) {
-        self.values.extend(other.values);
+        for (key, value) in other.values {
+            if value.is_null() {
+                self.values.remove(&key);
+            } else {
+                self.values.insert(key, value);
+            }
+        }
+    }
+
+    /// The state as a JSON object map.
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.values
+    }
+
+    /// A state holding these keys.
+    pub fn from_map(values: Map<String, Value>) -> Self {
+        State { values }
     }
 }
 

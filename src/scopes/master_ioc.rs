@@ -89,6 +89,7 @@ pub fn build_group<'r, 'a: 'r>(
                 skipped.push(Skipped {
                     item: format!("Master IoC line {}", row.line),
                     reason,
+                    minor: false,
                 });
                 continue;
             }

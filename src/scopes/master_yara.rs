@@ -85,7 +85,18 @@ pub fn build_group(
     let header = Header::new(settings.tlp, now);
     let author = header.author_id().to_owned();
     let marking = header.marking_id;
-    let key = anchor.map_or_else(|| "indicators".to_owned(), ReportAnchor::report_id);
+    // Without a report, the rules themselves name the bundle (two files' ungrouped rules
+    // must not share a bundle id, nor a file name in a directory).
+    let key = anchor.map_or_else(
+        || {
+            rules
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        },
+        ReportAnchor::report_id,
+    );
     let mut bundle = header.bundle(&format!("master_yara/{key}/{now}"));
     let mut refs = Vec::new();
 
@@ -141,6 +152,7 @@ pub fn skipped(file: &YaraFile) -> Vec<Skipped> {
         .map(|e| Skipped {
             item: format!("YARA rule {}", e.rule),
             reason: e.reason.clone(),
+            minor: false,
         })
         .collect()
 }

@@ -140,6 +140,9 @@ pub struct Skipped {
     /// What identifies the item: an OpenIOC item id, a CSV line, a rule name.
     pub item: String,
     pub reason: String,
+    /// Expected noise rather than a problem (a partial IP in an OpenIOC `contains`
+    /// condition): logged at debug, still counted.
+    pub minor: bool,
 }
 
 /// The start of every bundle: the author and the marking.

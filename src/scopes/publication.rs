@@ -142,6 +142,7 @@ pub fn build(input: PublicationInput, settings: &BuildSettings, now: Timestamp) 
                         skipped.push(Skipped {
                             item: item_name(item),
                             reason: reason.into(),
+                            minor: false,
                         });
                     }
                     let ids = objects.add_to(&mut bundle);
@@ -154,6 +155,7 @@ pub fn build(input: PublicationInput, settings: &BuildSettings, now: Timestamp) 
                 Ok(None) => excluded += 1,
                 Err(reason) => skipped.push(Skipped {
                     item: item_name(item),
+                    minor: is_partial_value(item, &reason),
                     reason,
                 }),
             }
@@ -169,6 +171,7 @@ pub fn build(input: PublicationInput, settings: &BuildSettings, now: Timestamp) 
             skipped.push(Skipped {
                 item: format!("YARA rule {}", error.rule),
                 reason: error.to_string(),
+                minor: false,
             });
         }
         if settings.create_indicators && !yara_excluded {
@@ -302,6 +305,12 @@ fn ioc_value(
     iocs::observable_value(kind, value).map(Some)
 }
 
+/// A partial value under a `contains` condition (such as the IP prefix `174.142.57`):
+/// common in real OpenIOC files, not an import problem, so it is only logged at debug.
+fn is_partial_value(item: &IndicatorItem, reason: &str) -> bool {
+    item.condition.as_deref() == Some("contains") && reason.ends_with("is not an IP address")
+}
+
 /// A YARA indicator.
 pub(crate) fn yara_indicator(
     rule: &YaraRule,
@@ -340,7 +349,14 @@ pub(crate) fn yara_indicator(
 pub fn build_openioc(document: &OpenIoc, settings: &BuildSettings, now: Timestamp) -> Built {
     let header = Header::new(settings.tlp, now);
     let author = header.author_id().to_owned();
-    let key = document.id.clone().unwrap_or_else(|| "openioc".into());
+    let key = document.id.clone().unwrap_or_else(|| {
+        let items: Vec<&str> = document
+            .items
+            .iter()
+            .filter_map(|i| i.content.as_deref())
+            .collect();
+        items.join("\n")
+    });
     let mut bundle = header.bundle(&format!("openioc/{key}/{now}"));
     let ctx = IocContext {
         author: &author,
@@ -369,6 +385,7 @@ pub fn build_openioc(document: &OpenIoc, settings: &BuildSettings, now: Timestam
                     skipped.push(Skipped {
                         item: item_name(item),
                         reason: reason.into(),
+                        minor: false,
                     });
                 }
                 objects.add_to(&mut bundle);
@@ -377,6 +394,7 @@ pub fn build_openioc(document: &OpenIoc, settings: &BuildSettings, now: Timestam
             Ok(None) => excluded += 1,
             Err(reason) => skipped.push(Skipped {
                 item: item_name(item),
+                minor: is_partial_value(item, &reason),
                 reason,
             }),
         }
@@ -408,6 +426,7 @@ pub fn decode(
         skipped.push(Skipped {
             item: format!("publication {id} {what}"),
             reason,
+            minor: false,
         });
     };
 
@@ -446,4 +465,62 @@ pub fn decode(
         yara,
     };
     (input, skipped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: &str, search: &str, condition: &str, content: &str) -> IndicatorItem {
+        IndicatorItem {
+            id: Some(id.into()),
+            condition: Some(condition.into()),
+            search: Some(search.into()),
+            content_type: Some("string".into()),
+            content: Some(content.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn partial_ips_are_minor_skips_and_make_no_object() {
+        let document = OpenIoc {
+            items: vec![
+                item("a", "PortItem/remoteIP", "contains", "174.142.57"),
+                item("b", "PortItem/remoteIP", "is", "999.1.1"),
+                item("c", "ProcessItem/HandleList/Handle/Name", "is", "Global\\m"),
+            ],
+            ..Default::default()
+        };
+        let now = "2026-12-04T00:00:00Z".parse().unwrap();
+        let built = build_openioc(&document, &BuildSettings::default(), now);
+        let minor: Vec<bool> = built.skipped.iter().map(|s| s.minor).collect();
+        assert_eq!(
+            minor,
+            [true, false],
+            "only the contains condition is expected noise"
+        );
+        let json = serde_json::to_string(&built.bundle).unwrap();
+        assert!(!json.contains("174.142.57"));
+        assert!(json.contains("\"type\":\"mutex\""));
+    }
+
+    #[test]
+    fn a_publication_with_nothing_references_its_author_only() {
+        let input = PublicationInput {
+            id: "p1".into(),
+            name: "Empty".into(),
+            published: Some(PyDateTime::utc("2024-01-01T00:00:00Z".parse().unwrap())),
+            pdf: Some(b"%PDF-1.4".to_vec()),
+            ..Default::default()
+        };
+        let now = "2026-12-04T00:00:00Z".parse().unwrap();
+        let built = build(input, &BuildSettings::default(), now);
+        let json = serde_json::to_value(&built.bundle).unwrap();
+        let objects = json["objects"].as_array().unwrap();
+        assert_eq!(objects.len(), 3, "author, marking, report");
+        let report = &objects[2];
+        assert_eq!(report["object_refs"], serde_json::json!([objects[0]["id"]]));
+        assert_eq!(report["x_opencti_files"][0]["name"], "report_p1.pdf");
+    }
 }

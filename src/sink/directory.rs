@@ -17,10 +17,10 @@ use crate::stix::Bundle;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DirectoryError {
-    #[error("cannot create the bundle directory {path}: {source}")]
-    Create { path: PathBuf, source: io::Error },
-    #[error("cannot write bundle file {path}: {source}")]
-    Write { path: PathBuf, source: io::Error },
+    #[error("cannot create the bundle directory {path}: {cause}")]
+    Create { path: PathBuf, cause: io::Error },
+    #[error("cannot write bundle file {path}: {cause}")]
+    Write { path: PathBuf, cause: io::Error },
 }
 
 /// Writes bundles into one directory.
@@ -33,9 +33,9 @@ impl DirectorySink {
     /// A sink writing into `dir`, created when missing.
     pub fn new(dir: impl Into<PathBuf>) -> Result<Self, DirectoryError> {
         let dir = dir.into();
-        fs::create_dir_all(&dir).map_err(|source| DirectoryError::Create {
+        fs::create_dir_all(&dir).map_err(|cause| DirectoryError::Create {
             path: dir.clone(),
-            source,
+            cause,
         })?;
         Ok(DirectorySink { dir })
     }
@@ -71,7 +71,10 @@ impl DirectorySink {
         let written = write_file(&temporary, bundle).and_then(|()| fs::rename(&temporary, &path));
         if let Err(source) = written {
             let _ = fs::remove_file(&temporary);
-            return Err(DirectoryError::Write { path, source });
+            return Err(DirectoryError::Write {
+                path,
+                cause: source,
+            });
         }
         Ok(path)
     }

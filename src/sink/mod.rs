@@ -26,7 +26,7 @@ pub struct BundleLabel {
 #[derive(Debug)]
 pub enum QueueSink {
     /// RabbitMQ with publisher confirms (`queue_protocol: amqp`, the default).
-    Amqp(QueueDelivery),
+    Amqp(Box<QueueDelivery>),
     /// GraphQL `stixBundlePush` (`queue_protocol: api`).
     Api(ApiDelivery),
 }

@@ -138,7 +138,12 @@ mod tests {
         let json = serde_json::to_string(&Tlp::Amber.marking_definition()).unwrap();
         assert_eq!(
             json,
-            r#"{"type":"marking-definition","spec_version":"2.1","id":"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82","created":"2017-01-20T00:00:00.000Z","definition_type":"tlp","name":"TLP:AMBER","definition":{"tlp":"amber"}}"#
+            concat!(
+                r#"{"type":"marking-definition","spec_version":"2.1","#,
+                r#""id":"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82","#,
+                r#""created":"2017-01-20T00:00:00.000Z","definition_type":"tlp","#,
+                r#""name":"TLP:AMBER","definition":{"tlp":"amber"}}"#
+            )
         );
     }
 

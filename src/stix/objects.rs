@@ -674,7 +674,10 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&file).unwrap(),
             format!(
-                r#"{{"type":"file","spec_version":"2.1","id":"{}","hashes":{{"SHA-1":"ab"}},"x_opencti_score":75}}"#,
+                concat!(
+                    r#"{{"type":"file","spec_version":"2.1","id":"{}","#,
+                    r#""hashes":{{"SHA-1":"ab"}},"x_opencti_score":75}}"#
+                ),
                 file.id
             )
         );

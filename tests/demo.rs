@@ -1,0 +1,107 @@
+//! `demo --out DIR` end to end (issue #3): the real binary with no configuration at all
+//! starts its embedded simulator, imports every scope, prints its table, and every
+//! bundle file it writes passes the OASIS STIX 2.1 validator.
+#![cfg(feature = "simulator")]
+
+#[path = "support/run_harness.rs"]
+mod harness;
+
+use std::collections::BTreeMap;
+
+use connector_kaspersky::simulator::tip::{GenerateParams, generate};
+use harness::{IGNORE_PREFIX, RunOutput, connector, objects, of_scope, read_bundles};
+
+/// The table's rows, by label: `files written  24  in DIR` becomes
+/// ("files written", "24").
+fn table(stdout: &str) -> BTreeMap<String, String> {
+    stdout
+        .lines()
+        .filter_map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let at = words.iter().position(|w| w.parse::<f64>().is_ok())?;
+            Some((words[..at].join(" "), words[at].to_owned()))
+        })
+        .collect()
+}
+
+fn count(table: &BTreeMap<String, String>, label: &str) -> usize {
+    table
+        .get(label)
+        .unwrap_or_else(|| panic!("the table has no {label:?} row: {table:?}"))
+        .parse()
+        .unwrap_or_else(|_| panic!("{label:?} is not a count: {table:?}"))
+}
+
+/// The demo exits 0, writes one bundle per publication (the monthly report excepted) and
+/// per master group, prints counts that match the files, and every file validates.
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_writes_valid_bundles_and_tells_what_it_did() {
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("bundles");
+    let mut command = connector(work.path());
+    command.arg("demo").arg("--out").arg(&out);
+    let result: RunOutput = harness::output(command).await;
+    result.assert_success();
+
+    // The table names every row the README promises.
+    for label in [
+        "publications",
+        "IoC indicators",
+        "YARA rules",
+        "objects by type",
+        "files written",
+        "time taken",
+    ] {
+        assert!(
+            result.stdout.contains(label),
+            "no {label:?} in the table:\n{}",
+            result.stdout
+        );
+    }
+    let rows = table(&result.stdout);
+
+    // One publication file per publication of the demo world but the monthly report.
+    let world = generate(&GenerateParams::default());
+    let expected = world
+        .publications()
+        .iter()
+        .filter(|p| !p.name().starts_with(IGNORE_PREFIX))
+        .count();
+    assert!(
+        expected > 0 && expected < world.publications().len(),
+        "the demo world has a monthly report"
+    );
+    let bundles = read_bundles(&out);
+    assert_eq!(of_scope(&bundles, "publication").len(), expected);
+    assert_eq!(count(&rows, "publications"), expected);
+    assert!(!of_scope(&bundles, "master_ioc").is_empty());
+    assert!(!of_scope(&bundles, "master_yara").is_empty());
+    assert_eq!(count(&rows, "files written"), bundles.len());
+
+    // The counts are those of the files.
+    let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
+    let (mut iocs, mut yara) = (0, 0);
+    for bundle in bundles.values() {
+        for object in bundle["objects"].as_array().unwrap() {
+            *by_type
+                .entry(object["type"].as_str().unwrap().to_owned())
+                .or_default() += 1;
+        }
+        for indicator in objects(bundle, "indicator") {
+            match indicator["pattern_type"].as_str() {
+                Some("yara") => yara += 1,
+                Some("stix") => iocs += 1,
+                other => panic!("unexpected pattern type {other:?}"),
+            }
+        }
+    }
+    assert!(iocs > 0 && yara > 0);
+    assert_eq!(count(&rows, "IoC indicators"), iocs);
+    assert_eq!(count(&rows, "YARA rules"), yara);
+    for (kind, n) in &by_type {
+        assert_eq!(count(&rows, kind), *n, "objects of type {kind}");
+    }
+    assert_eq!(count(&rows, "total"), by_type.values().sum::<usize>());
+
+    harness::validate_dir(&out);
+}

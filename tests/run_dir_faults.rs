@@ -1,0 +1,331 @@
+//! `run --once` in directory mode against a misbehaving TIP (issue #3, DESIGN.md
+//! differences 1 and 6): a publication that cannot be fetched fails the run without
+//! stopping the others, the cursor stops before it, and the next run fetches exactly
+//! what is missing; transient failures are retried; a failed master file is fetched again.
+//!
+//! The simulator serves the default generated world. Publications are fetched one at a
+//! time in `updated` order, so the n-th `get_one` request is for the n-th publication:
+//! faults for a later one are queued behind pass-through faults (a zero delay) for the
+//! ones before it.
+#![cfg(feature = "simulator")]
+
+#[path = "support/run_harness.rs"]
+mod harness;
+
+use std::time::Duration;
+
+use connector_kaspersky::simulator::tip::{Fault, GenerateParams, World, generate};
+use connector_kaspersky::tip::Endpoint;
+use harness::{IGNORE_PREFIX, RunHarness, of_scope, unix_seconds};
+
+/// A listed publication: id and `updated` in Unix seconds.
+#[derive(Clone, Debug)]
+struct Listed {
+    id: String,
+    updated: i64,
+}
+
+/// The world's publications that the connector fetches, in the order it fetches them.
+fn fetch_order(world: &World) -> Vec<Listed> {
+    let mut listed: Vec<Listed> = world
+        .publications()
+        .iter()
+        .filter(|p| !p.name().starts_with(IGNORE_PREFIX))
+        .map(|p| Listed {
+            id: p.id().to_owned(),
+            updated: unix_seconds(&p.meta()["updated"]),
+        })
+        .collect();
+    listed.sort_by(|a, b| (a.updated, &a.id).cmp(&(b.updated, &b.id)));
+    let mut seconds: Vec<i64> = listed.iter().map(|p| p.updated).collect();
+    seconds.dedup();
+    assert_eq!(
+        seconds.len(),
+        listed.len(),
+        "distinct update times, one cursor step each"
+    );
+    assert!(
+        listed.len() >= 5,
+        "enough publications to fail some in the middle"
+    );
+    listed
+}
+
+/// A harness on the default generated world for the publication scope alone, one
+/// publication in flight, one retry.
+async fn publication_harness() -> (RunHarness, Vec<Listed>) {
+    let world = generate(&GenerateParams::default());
+    let order = fetch_order(&world);
+    let mut h = RunHarness::start(world).await;
+    h.set("KASPERSKY_SCOPES", "publication")
+        .set("KASPERSKY_PUBLICATION_CONCURRENCY", 1)
+        .set("KASPERSKY_MAX_RETRIES", 1);
+    (h, order)
+}
+
+/// Ids of the publications written so far.
+fn written(h: &RunHarness) -> Vec<String> {
+    let mut ids: Vec<String> = of_scope(&h.bundles(), "publication")
+        .keys()
+        .map(|name| name.split('-').nth(1).unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn ids(listed: &[&Listed]) -> Vec<String> {
+    let mut ids: Vec<String> = listed.iter().map(|p| p.id.clone()).collect();
+    ids.sort();
+    ids
+}
+
+/// Lets the first `n` `get_one` requests through untouched.
+fn pass(h: &RunHarness, n: u32) {
+    h.sim
+        .faults()
+        .push_times(Endpoint::GetOne, Fault::Delay(Duration::ZERO), n);
+}
+
+fn status(code: u16, retry_after: Option<&str>) -> Fault {
+    Fault::Status {
+        code,
+        retry_after: retry_after.map(str::to_owned),
+    }
+}
+
+/// Two publications answer 503 past the retry budget: the run fails and says which, the
+/// others are written, the cursor stops before the first failure; the next run fetches
+/// exactly the two and the cursor reaches the newest `updated`.
+#[tokio::test(flavor = "multi_thread")]
+async fn publications_failing_past_retries_are_fetched_again_next_run() {
+    let (h, order) = publication_harness().await;
+    let (third, fifth) = (&order[2], &order[4]);
+    let unavailable = status(503, None);
+    pass(&h, 2);
+    h.sim
+        .faults()
+        .push_times(Endpoint::GetOne, unavailable.clone(), 2);
+    pass(&h, 1);
+    h.sim.faults().push_times(Endpoint::GetOne, unavailable, 2);
+
+    let first = h.run_once().await;
+    first.assert_failure();
+    assert_eq!(
+        h.sim.faults().pending(),
+        0,
+        "every queued fault met its request"
+    );
+    for failed in [third, fifth] {
+        assert!(
+            first.stderr.contains(&failed.id),
+            "the failure names publication {}:\n{}",
+            failed.id,
+            first.stderr
+        );
+    }
+    let others: Vec<&Listed> = order
+        .iter()
+        .filter(|p| p.id != third.id && p.id != fifth.id)
+        .collect();
+    assert_eq!(written(&h), ids(&others));
+    assert_eq!(
+        h.sim.requests(Endpoint::GetOne),
+        order.len() as u64 + 2,
+        "each failed publication was tried twice"
+    );
+    assert_eq!(
+        h.state_seconds("latest_publication_timestamp"),
+        Some(order[1].updated),
+        "the cursor stops before the first failure"
+    );
+    assert!(h.state_seconds("latest_run_timestamp").is_some());
+
+    h.sim.counts().reset();
+    h.run_once().await.assert_success();
+    assert_eq!(
+        h.sim.requests(Endpoint::GetOne),
+        2,
+        "only the two failed publications are fetched again"
+    );
+    assert_eq!(written(&h), ids(&order.iter().collect::<Vec<_>>()));
+    assert_eq!(
+        h.state_seconds("latest_publication_timestamp"),
+        Some(order.last().unwrap().updated)
+    );
+    assert!(
+        h.state()
+            .get("kaspersky_publications_delivered_ahead")
+            .is_none(),
+        "nothing is left ahead of the cursor: {}",
+        h.state()
+    );
+}
+
+/// A 429 with `Retry-After: 1` is waited out, then the publication arrives.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_429_with_retry_after_is_retried_and_everything_arrives() {
+    let (h, order) = publication_harness().await;
+    pass(&h, 1);
+    h.sim.inject(Endpoint::GetOne, status(429, Some("1")));
+
+    h.run_once().await.assert_success();
+    assert_eq!(h.sim.requests(Endpoint::GetOne), order.len() as u64 + 1);
+    assert_eq!(written(&h), ids(&order.iter().collect::<Vec<_>>()));
+    assert_eq!(
+        h.state_seconds("latest_publication_timestamp"),
+        Some(order.last().unwrap().updated)
+    );
+}
+
+/// An answer slower than the read timeout is given up on and asked again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_timeout_is_retried_and_everything_arrives() {
+    let (mut h, order) = publication_harness().await;
+    h.set("KASPERSKY_READ_TIMEOUT_SEC", 1);
+    pass(&h, 1);
+    h.sim
+        .inject(Endpoint::GetOne, Fault::Delay(Duration::from_secs(3)));
+
+    h.run_once().await.assert_success();
+    assert_eq!(h.sim.requests(Endpoint::GetOne), order.len() as u64 + 1);
+    assert_eq!(written(&h), ids(&order.iter().collect::<Vec<_>>()));
+}
+
+/// A get_one answer that is not JSON fails that publication only; it is fetched again
+/// next run.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_malformed_publication_is_reported_and_the_others_delivered() {
+    let (h, order) = publication_harness().await;
+    let broken = &order[2];
+    pass(&h, 2);
+    h.sim.inject(Endpoint::GetOne, Fault::MalformedBody);
+
+    let first = h.run_once().await;
+    first.assert_failure();
+    assert!(
+        first.stderr.contains(&broken.id),
+        "the failure names publication {}:\n{}",
+        broken.id,
+        first.stderr
+    );
+    let others: Vec<&Listed> = order.iter().filter(|p| p.id != broken.id).collect();
+    assert_eq!(written(&h), ids(&others));
+    assert_eq!(
+        h.sim.requests(Endpoint::GetOne),
+        order.len() as u64,
+        "a malformed answer is not retried"
+    );
+    assert_eq!(
+        h.state_seconds("latest_publication_timestamp"),
+        Some(order[1].updated)
+    );
+
+    h.sim.counts().reset();
+    h.run_once().await.assert_success();
+    assert_eq!(h.sim.requests(Endpoint::GetOne), 1);
+    assert_eq!(written(&h), ids(&order.iter().collect::<Vec<_>>()));
+}
+
+/// The Master IoC file failing past its retries on its weekday fails the run but not the
+/// other scopes and leaves `latest_master_ioc_timestamp` unset; the next run imports it
+/// even on another weekday, and once it is delivered it waits for its weekday again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_master_ioc_file_is_imported_by_the_next_run() {
+    let mut h = RunHarness::start(generate(&GenerateParams::default())).await;
+    let today = weekday_today();
+    h.set("KASPERSKY_MAX_RETRIES", 1)
+        .set("KASPERSKY_MASTER_IOC_FETCH_WEEKDAY", today);
+    h.sim
+        .faults()
+        .push_times(Endpoint::GetMasterIoc, status(503, None), 2);
+
+    let first = h.run_once().await;
+    if weekday_today() != today {
+        eprintln!("skipped: the UTC day changed during the test");
+        return;
+    }
+    first.assert_failure();
+    assert!(first.stderr.contains("Master IoC"), "{}", first.stderr);
+    assert_eq!(h.sim.requests(Endpoint::GetMasterIoc), 2);
+    let bundles = h.bundles();
+    assert!(of_scope(&bundles, "master_ioc").is_empty());
+    assert!(!of_scope(&bundles, "publication").is_empty());
+    assert!(!of_scope(&bundles, "master_yara").is_empty());
+    let state = h.state();
+    assert!(
+        state.get("latest_master_ioc_timestamp").is_none(),
+        "{state}"
+    );
+    assert!(
+        state.get("latest_master_yara_timestamp").is_some(),
+        "{state}"
+    );
+    assert!(
+        state.get("latest_publication_timestamp").is_some(),
+        "{state}"
+    );
+
+    // Another weekday than the file's: the file is still owed.
+    h.set("KASPERSKY_MASTER_IOC_FETCH_WEEKDAY", today % 7 + 1);
+    h.sim.counts().reset();
+    h.run_once().await.assert_success();
+    assert_eq!(h.sim.requests(Endpoint::GetMasterIoc), 1);
+    assert_eq!(
+        h.sim.requests(Endpoint::GetOne),
+        0,
+        "publications are not fetched again"
+    );
+    assert!(!of_scope(&h.bundles(), "master_ioc").is_empty());
+    assert!(h.state_seconds("latest_master_ioc_timestamp").is_some());
+    harness::validate_dir(&h.bundles_dir());
+
+    h.sim.counts().reset();
+    h.run_once().await.assert_success();
+    assert_eq!(
+        h.sim.requests(Endpoint::GetMasterIoc),
+        0,
+        "delivered: not due"
+    );
+}
+
+/// Today's ISO weekday in UTC (1 = Monday).
+fn weekday_today() -> i8 {
+    jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .weekday()
+        .to_monday_one_offset()
+}
+
+/// The list of publications failing past its retries fails the scope and moves no
+/// cursor; the next run imports everything.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_list_is_listed_again_next_run() {
+    let (h, order) = publication_harness().await;
+    h.sim
+        .faults()
+        .push_times(Endpoint::GetList, status(503, None), 2);
+
+    h.run_once().await.assert_failure();
+    assert_eq!(h.sim.requests(Endpoint::GetOne), 0);
+    assert!(written(&h).is_empty());
+    assert_eq!(h.state_seconds("latest_publication_timestamp"), None);
+
+    h.run_once().await.assert_success();
+    assert_eq!(written(&h), ids(&order.iter().collect::<Vec<_>>()));
+    assert_eq!(
+        h.state_seconds("latest_publication_timestamp"),
+        Some(order.last().unwrap().updated)
+    );
+}
+
+/// A connection dropped in the middle of an answer is retried.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dropped_answer_is_retried_and_everything_arrives() {
+    let (h, order) = publication_harness().await;
+    pass(&h, 3);
+    h.sim.inject(Endpoint::GetOne, Fault::DropConnection);
+
+    h.run_once().await.assert_success();
+    assert_eq!(h.sim.requests(Endpoint::GetOne), order.len() as u64 + 1);
+    assert_eq!(written(&h), ids(&order.iter().collect::<Vec<_>>()));
+}
