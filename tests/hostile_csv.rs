@@ -2,7 +2,7 @@
 //! dates and duplicate rows. A bad row is named by its line and the other rows convert;
 //! a file that is not text at all is refused in one line.
 
-#[path = "support/convert.rs"]
+#[path = "support/hostile_input.rs"]
 mod convert;
 
 use std::collections::HashSet;
@@ -123,7 +123,8 @@ fn invalid_utf8_refuses_the_file_in_one_line() {
     assert_eq!(
         run.stderr_lines(),
         [format!(
-            "error: not UTF-8 text (invalid byte at offset {at})"
+            "error: {}: not UTF-8 text (invalid byte at offset {at})",
+            file.display()
         )]
     );
 
@@ -134,7 +135,8 @@ fn invalid_utf8_refuses_the_file_in_one_line() {
     assert_eq!(
         run.stderr_lines(),
         [format!(
-            "error: return_data.master_ioc: not UTF-8 text (invalid byte at offset {at})"
+            "error: {}: return_data.master_ioc: not UTF-8 text (invalid byte at offset {at})",
+            file.display()
         )]
     );
 }

@@ -1,7 +1,7 @@
 //! Gzip bombs and oversized payloads: the cap (`KASPERSKY_MAX_PAYLOAD_BYTES`) stops them,
 //! the item is named, and the rest of the publication still converts.
 
-#[path = "support/convert.rs"]
+#[path = "support/hostile_input.rs"]
 mod convert;
 
 use convert::{bomb, convert, get_one, openioc, pack, write, yara_rule};
@@ -112,7 +112,11 @@ fn a_master_ioc_bomb_refuses_the_file_in_one_line() {
     assert!(!run.success);
     assert_eq!(
         run.stderr_lines(),
-        ["error: return_data.master_ioc: decompressed size exceeds the limit of 1048576 bytes"],
+        [format!(
+            "error: {}: return_data.master_ioc: decompressed size exceeds the limit of \
+             1048576 bytes",
+            file.display()
+        )],
     );
     assert!(run.bundles.is_empty());
 }
@@ -134,7 +138,10 @@ fn a_master_yara_bomb_refuses_the_file_in_one_line() {
     let lines = run.stderr_lines();
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(
-        lines[0].starts_with("error: return_data.master_yara: decompressed size exceeds"),
+        lines[0].starts_with(&format!(
+            "error: {}: return_data.master_yara: decompressed size exceeds",
+            file.display()
+        )),
         "{lines:?}"
     );
 }

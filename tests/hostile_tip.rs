@@ -2,7 +2,7 @@
 //! missing fields, payloads that are not text. A file that is no publication at all is
 //! refused in one line that says what is wrong; the response readers name the place.
 
-#[path = "support/convert.rs"]
+#[path = "support/hostile_input.rs"]
 mod convert;
 
 use connector_kaspersky::tip::response::{parse_list, parse_master, parse_one};

@@ -2,7 +2,7 @@
 //! UTF-8. A standalone document that cannot be read is refused in one line; inside a
 //! publication it is named and the rest of the publication converts.
 
-#[path = "support/convert.rs"]
+#[path = "support/hostile_input.rs"]
 mod convert;
 
 use convert::{convert, get_one, openioc, pack, write, yara_rule};

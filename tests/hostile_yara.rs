@@ -1,7 +1,7 @@
 //! Hostile YARA: unbalanced braces and a rule with an enormous string. The bad rule is
 //! named and the other rules still convert.
 
-#[path = "support/convert.rs"]
+#[path = "support/hostile_input.rs"]
 mod convert;
 
 use convert::{convert, write, yara_rule};

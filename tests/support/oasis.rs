@@ -1,5 +1,5 @@
-//! The OASIS checkers that `scripts/test` installs into `.venv`: the STIX 2.1 validator
-//! and the STIX pattern validator, for the tests that hold our output to them.
+//! The OASIS STIX pattern validator (`stix2-patterns`, which `scripts/test` installs into
+//! `.venv`), run once per batch of patterns; `validator.rs` has the bundle validator.
 #![allow(dead_code)]
 
 use std::io::Write;
@@ -85,22 +85,4 @@ pub fn check_patterns(python: &Path, patterns: &[String]) -> Vec<PatternVerdict>
         .collect();
     assert_eq!(verdicts.len(), patterns.len(), "one verdict per pattern");
     verdicts
-}
-
-/// Runs the OASIS STIX 2.1 validator on bundle files; returns its output when any of them
-/// is invalid.
-pub fn validate_bundles(validator: &Path, files: &[PathBuf]) -> Result<(), String> {
-    let output = Command::new(validator)
-        .args(["--version", "2.1"])
-        .args(files)
-        .output()
-        .expect("start stix2_validator");
-    if output.status.success() {
-        return Ok(());
-    }
-    Err(format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    ))
 }

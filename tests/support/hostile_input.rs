@@ -1,5 +1,6 @@
-//! Running `connector-kaspersky convert` on files a test writes, the way an operator
-//! would: a fresh process, no configuration file, only the environment the test gives.
+//! Running `connector-kaspersky convert` on hostile files a test writes, the way an
+//! operator would: a fresh process, no configuration file, only the environment the test
+//! gives; and the builders of those files (TIP bodies, payloads, OpenIOC, YARA).
 #![allow(dead_code)]
 
 use std::io::Write;
@@ -41,11 +42,6 @@ impl Converted {
     /// The lines of standard error that are not log lines.
     pub fn stderr_lines(&self) -> Vec<&str> {
         self.stderr.lines().filter(|l| !l.is_empty()).collect()
-    }
-
-    /// The bundle files.
-    pub fn files(&self) -> Vec<PathBuf> {
-        self.bundles.iter().map(|(path, _)| path.clone()).collect()
     }
 }
 
