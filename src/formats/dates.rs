@@ -10,11 +10,12 @@ use jiff::fmt::strtime;
 use jiff::tz::Offset;
 
 /// The earliest year taken as a real date; older ones are placeholders such as the
-/// `0001-01-01T00:00:00` that some OpenIOC writers put in empty fields.
-const MIN_YEAR: i16 = 1900;
+/// `0001-01-01T00:00:00` that some OpenIOC writers put in empty fields. The Master IoC
+/// reader holds its strict dates to the same window.
+pub(crate) const MIN_YEAR: i16 = 1900;
 
 /// The latest year taken as a real date.
-const MAX_YEAR: i16 = 9999;
+pub(crate) const MAX_YEAR: i16 = 9999;
 
 /// Day-first and dotted numeric forms, tried in this order. The ISO forms (with dashes,
 /// `T` or a space, `YYYYMMDD`) are read by jiff's own ISO 8601 parser before these.

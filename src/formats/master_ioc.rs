@@ -16,6 +16,8 @@ use jiff::Timestamp;
 use jiff::civil::{Date, Time};
 use jiff::tz::Offset;
 
+use super::dates::{MAX_YEAR, MIN_YEAR};
+
 /// The column names of the header, in their usual order.
 const COLUMNS: [&str; 5] = [
     "uid",
@@ -199,29 +201,40 @@ impl<'a> Rows<'a> {
     }
 
     /// The 1-based line of byte `offset`, counting line breaks since the last call (offsets
-    /// only grow).
+    /// only grow, and never fall between the two bytes of a `\r\n`).
+    ///
+    /// A line ends as csv ends a record: at `\n`, `\r\n` or a lone `\r`. Counting only
+    /// `\n` would give two rows of a file with old Mac line endings (or one stray `\r`)
+    /// the same number.
     fn line_at(&mut self, offset: usize) -> u64 {
         let (from, line) = self.line_mark;
         let passed = self.text.as_bytes().get(from..offset).unwrap_or_default();
-        let line = line + passed.iter().filter(|&&b| b == b'\n').count() as u64;
+        let breaks = passed
+            .iter()
+            .enumerate()
+            .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && passed.get(i + 1) != Some(&b'\n')))
+            .count();
+        let line = line + breaks as u64;
         self.line_mark = (offset.max(from), line);
         line
     }
 
-    /// Restarts reading at the line after the one starting at byte `start`.
+    /// Restarts reading at the line after the one starting at byte `start` (the line ends
+    /// as in [`Self::line_at`]).
     fn resume_after_line(&mut self, line: u64, start: usize) {
         // csv's line number is not used (see `line_mark`), only its byte offset.
-        let Some(newline) = self.text.as_bytes()[start..]
-            .iter()
-            .position(|&b| b == b'\n')
-        else {
+        let rest = &self.text.as_bytes()[start..];
+        let Some(end) = rest.iter().position(|&b| b == b'\n' || b == b'\r') else {
             self.done = true;
             return;
         };
+        let next = if rest[end..].starts_with(b"\r\n") {
+            end + 2
+        } else {
+            end + 1
+        };
         let mut position = csv::Position::new();
-        position
-            .set_byte((start + newline + 1) as u64)
-            .set_line(line + 1);
+        position.set_byte((start + next) as u64).set_line(line + 1);
         if self.reader.seek(position).is_err() {
             self.done = true;
         }
@@ -353,7 +366,9 @@ impl<'a> Iterator for Rows<'a> {
     }
 }
 
-/// `YYYY-MM-DD` (month and day with one or two digits) at midnight UTC.
+/// `YYYY-MM-DD` (month and day with one or two digits) at midnight UTC, in the years
+/// that [`super::dates::parse`] takes as real (1900..=9999): `0000-01-01` is a
+/// placeholder, not a detection date.
 fn parse_date(text: &str) -> Option<Timestamp> {
     let mut parts = text.trim().split('-');
     let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
@@ -367,7 +382,11 @@ fn parse_date(text: &str) -> Option<Timestamp> {
     if !(digits(year) && digits(month) && digits(day)) {
         return None;
     }
-    let date = Date::new(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?).ok()?;
+    let year: i16 = year.parse().ok()?;
+    if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
+        return None;
+    }
+    let date = Date::new(year, month.parse().ok()?, day.parse().ok()?).ok()?;
     Offset::UTC
         .to_timestamp(date.to_datetime(Time::midnight()))
         .ok()

@@ -187,6 +187,31 @@ fn strict_dates() {
     assert_eq!(parse_date("2024-02-29"), Some(day("2024-02-29")));
 }
 
+/// Found by the `master_ioc` fuzz target: `0000-01-01` was a detection date, one that
+/// no STIX consumer can hold. Years outside 1900..=9999 are refused as `dates` does.
+#[test]
+fn placeholder_years_are_refused() {
+    for bad in ["0000-01-01", "0001-01-01", "1899-12-31", "99999-01-01"] {
+        assert_eq!(parse_date(bad), None, "{bad:?}");
+    }
+    assert_eq!(parse_date("1900-01-01"), Some(day("1900-01-01")));
+    assert_eq!(parse_date("9999-12-30"), Some(day("9999-12-30")));
+
+    let text = "uid,publication,indicator,detection_date,indicator_type\n\
+                z1,Report,zero.example.com,0000-01-01,networkActivity\n\
+                z2,Report,fine.example.com,2024-01-01,networkActivity\n";
+    assert_eq!(
+        summary(text),
+        [
+            err(
+                2,
+                "invalid detection_date \"0000-01-01\" (expected YYYY-MM-DD)"
+            ),
+            ok(3, "z2"),
+        ]
+    );
+}
+
 /// The 300 rows of the shared sample, all readable, borrowed where unescaped.
 #[test]
 fn shared_sample() {
@@ -234,4 +259,42 @@ fn shared_sample() {
             && borrowed(&row.indicator)
             && borrowed(&row.indicator_type)
     }));
+}
+
+/// Found by the `master_ioc` fuzz target: a lone `\r` ends a record for csv, and the two
+/// rows around it were both called line 2. A lone `\r` is a line break for the numbers
+/// too, so every row and error has a line of its own.
+#[test]
+fn a_lone_carriage_return_is_a_line_break() {
+    let text = "uid,publication,indicator,detection_date,indicator_type\n\
+                a1,Report,one.example.com,2024-01-01,networkActivity\r\
+                a2,Report,two.example.com,2024-01-02,networkActivity\r\n\
+                a3,Report\r\
+                a4,Report,four.example.com,2024-01-04,networkActivity\n";
+    assert_eq!(
+        summary(text),
+        [
+            ok(2, "a1"),
+            ok(3, "a2"),
+            err(4, "expected at least 5 fields, found 2"),
+            ok(5, "a4"),
+        ]
+    );
+}
+
+/// Old Mac line endings throughout: a stray quote costs its own line only.
+#[test]
+fn a_stray_quote_with_carriage_returns_costs_one_line() {
+    let text = "uid,publication,indicator,detection_date,indicator_type\r\
+                b1,'Report,one.example.com,2024-01-01,networkActivity\r\
+                b2,Report,two.example.com,2024-01-02,networkActivity\r\
+                b3,Report,three.example.com,2024-01-03,networkActivity\r";
+    assert_eq!(
+        summary(text),
+        [
+            err(2, "a quote opened on this line is not closed on it"),
+            ok(3, "b2"),
+            ok(4, "b3"),
+        ]
+    );
 }
