@@ -140,13 +140,10 @@ fn pattern_breaking_values_in_the_master_ioc_make_valid_patterns() {
     }
 }
 
-/// The same file, held to the whole-bundle validator. It fails today: a
-/// `networkActivity` value that is not an address becomes a `domain-name` observable
-/// whatever its text, and the validator wants a hostname there (`"it's.example.com" is
-/// not a 'idn-hostname'`). The `url` observable already has the fix to copy: leave the
-/// observable out and keep the indicator (`scopes::iocs::IocObjects::build`).
+/// The same file, held to the whole-bundle validator: a `networkActivity` value that is
+/// neither an address nor a host name keeps its indicator, but no `domain-name`
+/// observable is made of it (the validator wants a host name there).
 #[test]
-#[ignore = "TODO(#6): domain-name observables are built from values that are no hostname"]
 fn pattern_breaking_values_in_the_master_ioc_make_valid_bundles() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "master_ioc.csv", MASTER_IOC_BREAKERS);

@@ -114,10 +114,22 @@ pub fn observable_value(kind: IocKind, value: &str) -> Result<ObservableValue, S
 }
 
 /// An IPv4 or IPv6 observable when the value is an address, written as given.
+///
+/// A CIDR block (`10.0.0.0/8`) is an address too: STIX `ipv4-addr`/`ipv6-addr` values may
+/// be networks.
 fn ip_value(value: &str) -> Option<ObservableValue> {
-    match value.parse::<IpAddr>().ok()? {
-        IpAddr::V4(_) => Some(ObservableValue::Ipv4(value.to_owned())),
-        IpAddr::V6(_) => Some(ObservableValue::Ipv6(value.to_owned())),
+    let (address, prefix) = match value.split_once('/') {
+        Some((address, prefix)) => (address, Some(prefix.parse::<u8>().ok()?)),
+        None => (value, None),
+    };
+    match address.parse::<IpAddr>().ok()? {
+        IpAddr::V4(_) if prefix.is_none_or(|p| p <= 32) => {
+            Some(ObservableValue::Ipv4(value.to_owned()))
+        }
+        IpAddr::V6(_) if prefix.is_none_or(|p| p <= 128) => {
+            Some(ObservableValue::Ipv6(value.to_owned()))
+        }
+        _ => None,
     }
 }
 
@@ -185,12 +197,7 @@ impl IocObjects {
 
         // STIX requires a `url` observable's value to be a URI; a partial or scheme-less
         // value still makes a good indicator, so only the observable is left out.
-        let observable_refused = match &value {
-            ObservableValue::Url(text) if ctx.create_observables && !is_uri(text) => {
-                Some("not a URI: the url observable is left out, the indicator is kept")
-            }
-            _ => None,
-        };
+        let observable_refused = ctx.create_observables.then(|| refusal(&value)).flatten();
         let wants_observable = ctx.create_observables && observable_refused.is_none();
         let observable = wants_observable.then(|| Observable {
             id: value.id(),
@@ -241,6 +248,48 @@ impl IocObjects {
         }
         ids
     }
+}
+
+/// Why STIX would refuse an observable of this value, if it would: a `url` must hold a
+/// URI, a `domain-name` a host name, an `email-addr` an address. Such values (partial,
+/// defanged or odd ones) still make good indicators, so only the observable is left out.
+fn refusal(value: &ObservableValue) -> Option<&'static str> {
+    match value {
+        ObservableValue::Url(text) if !is_uri(text) => {
+            Some("not a URI: the url observable is left out, the indicator is kept")
+        }
+        ObservableValue::Domain(text) if !is_hostname(text) => {
+            Some("not a host name: the domain-name observable is left out, the indicator is kept")
+        }
+        ObservableValue::EmailAddress(text) if !text.contains('@') => {
+            Some("not an e-mail address: the observable is left out, the indicator is kept")
+        }
+        _ => None,
+    }
+}
+
+/// Whether a text is a host name as STIX `domain-name` values must be (RFC 1123 labels,
+/// internationalised letters allowed, an optional final dot).
+///
+/// ```
+/// use connector_kaspersky::scopes::iocs::is_hostname;
+/// assert!(is_hostname("a-1.example.com."));
+/// assert!(is_hostname("bücher.example"));
+/// assert!(!is_hostname("exa_mple.com"));
+/// assert!(!is_hostname("-bad-.example"));
+/// assert!(!is_hostname("it's.example.com"));
+/// ```
+pub fn is_hostname(text: &str) -> bool {
+    let name = text.strip_suffix('.').unwrap_or(text);
+    if name.is_empty() || name.len() > 253 {
+        return false;
+    }
+    name.split('.').all(|label| {
+        let fits = !label.is_empty() && label.len() <= 63;
+        let hyphens = !label.starts_with('-') && !label.ends_with('-');
+        let characters = label.chars().all(|c| c.is_alphanumeric() || c == '-');
+        fits && hyphens && characters
+    })
 }
 
 /// Whether a text is an absolute URI as RFC 3986 writes one: a scheme, then only
@@ -350,8 +399,13 @@ mod tests {
     }
 
     #[test]
-    fn partial_ips_are_not_ips() {
+    fn partial_ips_are_not_ips_and_networks_are() {
         assert!(observable_value(IocKind::Ip, "174.142.57").is_err());
+        let network = observable_value(IocKind::NetworkActivity, "10.0.0.0/8").unwrap();
+        assert_eq!(network.stix_type(), "ipv4-addr");
+        assert!(observable_value(IocKind::Ip, "10.0.0.0/33").is_err());
+        let v6 = observable_value(IocKind::Ip, "2001:db8::/32").unwrap();
+        assert_eq!(v6.stix_type(), "ipv6-addr");
     }
 
     #[test]
