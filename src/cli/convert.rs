@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::summary::Summary;
-use crate::formats::{master_ioc, openioc, payload, yara};
+use crate::formats::{master_ioc, openioc, payload, text, yara};
 use crate::scopes::{self, BuildSettings};
 use crate::sink::{BundleLabel, DirectorySink};
 use crate::stix::Bundle;
@@ -106,12 +106,12 @@ pub fn convert(
                 .with_context(|| format!("{file}"))?;
         }
         ConvertKind::MasterIoc => {
-            let text = text_or_payload(&bytes, "master_ioc", max_payload)
+            let text = text_or_payload(&bytes, "master_ioc", max_payload, &mut summary)
                 .with_context(|| format!("{file}"))?;
             master_ioc_file(&text, settings, now, output, &mut summary)?;
         }
         ConvertKind::MasterYara => {
-            let text = text_or_payload(&bytes, "master_yara", max_payload)
+            let text = text_or_payload(&bytes, "master_yara", max_payload, &mut summary)
                 .with_context(|| format!("{file}"))?;
             master_yara_file(&text, settings, now, output, &mut summary)?;
         }
@@ -144,25 +144,50 @@ pub fn convert(
 
 /// The text of a master file: the decoded payload of a TIP response body, or the file
 /// itself when it is not JSON.
-fn text_or_payload(bytes: &[u8], field: &str, max_payload: u64) -> anyhow::Result<String> {
+fn text_or_payload(
+    bytes: &[u8],
+    field: &str,
+    max_payload: u64,
+    summary: &mut Summary,
+) -> anyhow::Result<String> {
     let start = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let looks_like_json = start.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    if !looks_like_json {
-        let text = std::str::from_utf8(start).map_err(|e| {
-            anyhow::anyhow!(
-                "not UTF-8 text (invalid byte at offset {})",
-                e.valid_up_to()
-            )
-        })?;
-        return Ok(text.to_owned());
+    let raw = if looks_like_json {
+        let body: Value = serde_json::from_slice(start).context("malformed JSON")?;
+        let data = envelope_data(&body)?;
+        let encoded = data
+            .get(field)
+            .and_then(Value::as_str)
+            .with_context(|| format!("the response has no return_data.{field} text"))?;
+        payload::decode(encoded, max_payload).with_context(|| format!("return_data.{field}"))?
+    } else {
+        start.to_vec()
+    };
+    text_lines(raw, summary)
+}
+
+/// The text of a master file: lines that are not UTF-8 are skipped and reported, unless
+/// most of the file is not text at all.
+fn text_lines(raw: Vec<u8>, summary: &mut Summary) -> anyhow::Result<String> {
+    let lines = raw.split(|&b| b == b'\n').count();
+    let (text, bad) = text::utf8_lines(raw);
+    if !bad.is_empty() && bad.len() * 2 >= lines {
+        bail!(
+            "not UTF-8 text (invalid byte at offset {} of line {})",
+            bad[0].offset,
+            bad[0].line
+        );
     }
-    let body: Value = serde_json::from_slice(start).context("malformed JSON")?;
-    let data = envelope_data(&body)?;
-    let encoded = data
-        .get(field)
-        .and_then(Value::as_str)
-        .with_context(|| format!("the response has no return_data.{field} text"))?;
-    payload::decode_text(encoded, max_payload).with_context(|| format!("return_data.{field}"))
+    let skipped: Vec<scopes::Skipped> = bad
+        .iter()
+        .map(|b| scopes::Skipped {
+            item: format!("line {}", b.line),
+            reason: format!("not UTF-8 (invalid byte at offset {})", b.offset),
+            minor: false,
+        })
+        .collect();
+    summary.skipped(&skipped);
+    Ok(text)
 }
 
 /// `return_data` of a TIP response, after checking `status`.

@@ -20,4 +20,5 @@ pub mod dates;
 pub mod master_ioc;
 pub mod openioc;
 pub mod payload;
+pub mod text;
 pub mod yara;
