@@ -121,10 +121,14 @@ fn list_answers_of_the_wrong_shape_name_the_place() {
     let what = shape(json!({"status": "ok", "return_data": "text"}));
     assert!(what.contains("return_data"), "{what}");
 
-    let what = shape(json!({"status": "ok", "return_data": {"publications": [
+    // One bad entry is named and left out; the list goes on.
+    let body = json!({"status": "ok", "return_data": {"publications": [
         {"id": "ok1", "name": "Fine", "published": 1_700_000_000, "updated": 1_700_000_000},
         {"id": "bad2", "published": 1_700_000_000, "updated": 1_700_000_000},
-    ]}}));
+    ]}});
+    let list = parse_list(body.to_string().as_bytes()).unwrap();
+    assert_eq!(list.publications.len(), 1);
+    let what = &list.rejected[0];
     assert!(
         what.contains("publications[1] of 2")
             && what.contains("\"bad2\"")

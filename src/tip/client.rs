@@ -156,7 +156,10 @@ impl TipClient {
         let body = self.call(Endpoint::GetList, &query, None).await?;
         let list = response::parse_list(&body)?;
 
-        let returned = list.publications.len() as u64;
+        for entry in &list.rejected {
+            tracing::warn!(endpoint = %Endpoint::GetList, entry = %entry, "Item skipped");
+        }
+        let returned = (list.publications.len() + list.rejected.len()) as u64;
         if let Some(count) = list.count
             && count != returned
         {

@@ -19,6 +19,9 @@ pub struct PublicationList {
     pub count: Option<u64>,
     /// The publications, metadata only.
     pub publications: Vec<Publication>,
+    /// Entries that are not publications, each named by position (and id when it has
+    /// one) with what was wrong: left out, the others go on.
+    pub rejected: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -83,8 +86,8 @@ pub fn check_envelope(endpoint: Endpoint, body: &[u8]) -> Result<(), TipError> {
 /// # Errors
 ///
 /// [`TipError::Envelope`] / [`TipError::Json`] as [`check_envelope`];
-/// [`TipError::Shape`] naming the first bad publication by position (and id when it has
-/// one) and what was wrong with it.
+/// [`TipError::Shape`] when `return_data` is not a list of publications at all. One bad
+/// entry does not spoil the list: it goes to [`PublicationList::rejected`].
 pub fn parse_list(body: &[u8]) -> Result<PublicationList, TipError> {
     let endpoint = Endpoint::GetList;
     check_envelope(endpoint, body)?;
@@ -98,23 +101,27 @@ pub fn parse_list(body: &[u8]) -> Result<PublicationList, TipError> {
 
     let total = publications.len();
     let mut parsed = Vec::with_capacity(total);
+    let mut rejected = Vec::new();
     for (index, value) in publications.into_iter().enumerate() {
         let id = value
             .get("id")
             .and_then(|id| id.as_str())
             .map(str::to_owned);
-        let publication = serde_json::from_value::<Publication>(value).map_err(|error| {
-            let mut place = format!("publications[{index}] of {total}");
-            if let Some(id) = id {
-                place.push_str(&format!(" (id {id:?})"));
+        match serde_json::from_value::<Publication>(value) {
+            Ok(publication) => parsed.push(publication),
+            Err(error) => {
+                let mut place = format!("publications[{index}] of {total}");
+                if let Some(id) = id {
+                    place.push_str(&format!(" (id {id:?})"));
+                }
+                rejected.push(format!("{place}: {error}"));
             }
-            shape(endpoint, &place, error, body)
-        })?;
-        parsed.push(publication);
+        }
     }
     Ok(PublicationList {
         count,
         publications: parsed,
+        rejected,
     })
 }
 
@@ -224,12 +231,14 @@ mod tests {
             r#"{{"status": "ok", "return_data": {{"publications": [{PUBLICATION}, {{"id": "p2",
             "name": "n", "published": 1}}]}}}}"#
         );
-        let error = parse_list(body.as_bytes()).unwrap_err().to_string();
+        let list = parse_list(body.as_bytes()).unwrap();
+        assert_eq!(list.publications.len(), 1, "the good entry is kept");
+        let rejected = &list.rejected[0];
         assert!(
-            error.contains("publications[1] of 2 (id \"p2\")"),
-            "{error}"
+            rejected.contains("publications[1] of 2 (id \"p2\")"),
+            "{rejected}"
         );
-        assert!(error.contains("missing field `updated`"), "{error}");
+        assert!(rejected.contains("missing field `updated`"), "{rejected}");
     }
 
     #[test]
