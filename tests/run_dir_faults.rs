@@ -329,3 +329,34 @@ async fn a_dropped_answer_is_retried_and_everything_arrives() {
     assert_eq!(h.sim.requests(Endpoint::GetOne), order.len() as u64 + 1);
     assert_eq!(written(&h), ids(&order.iter().collect::<Vec<_>>()));
 }
+
+/// A bundle directory that cannot be written (here a file stands where it should be) is
+/// one clear error line; nothing is fetched, no state is written, and the next run, once
+/// the directory is usable, imports everything.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unwritable_bundle_directory_is_a_clear_error_and_loses_nothing() {
+    let (h, order) = publication_harness().await;
+    std::fs::write(h.bundles_dir(), "not a directory").unwrap();
+
+    let run = h.run_once().await;
+    run.assert_failure();
+    assert!(
+        run.stderr.contains("cannot create the bundle directory"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&h.bundles_dir().display().to_string()),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(h.sim.requests(Endpoint::GetOne), 0);
+    assert!(
+        !h.state_path().exists(),
+        "no state for a run that did not happen"
+    );
+
+    std::fs::remove_file(h.bundles_dir()).unwrap();
+    h.run_once().await.assert_success();
+    assert_eq!(written(&h), ids(&order.iter().collect::<Vec<_>>()));
+}
