@@ -155,7 +155,7 @@ fn one_and_master_answers_of_the_wrong_shape_are_errors() {
     ));
 
     let body = json!({"status": "ok", "return_data": {"master_yara": 5}}).to_string();
-    match parse_master(Endpoint::GetMasterYara, "master_yara", body.as_bytes()) {
+    match parse_master(Endpoint::GetMasterYara, "master_yara", body.into_bytes()) {
         Err(TipError::Shape { what, .. }) => {
             assert_eq!(
                 what,

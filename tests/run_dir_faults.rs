@@ -12,9 +12,10 @@
 #[path = "support/run_harness.rs"]
 mod harness;
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
-use connector_kaspersky::simulator::tip::{Fault, GenerateParams, World, generate};
+use connector_kaspersky::simulator::tip::{Fault, GenerateParams, Payload, World, generate};
 use connector_kaspersky::tip::Endpoint;
 use harness::{IGNORE_PREFIX, RunHarness, of_scope, unix_seconds};
 
@@ -359,4 +360,48 @@ async fn an_unwritable_bundle_directory_is_a_clear_error_and_loses_nothing() {
     std::fs::remove_file(h.bundles_dir()).unwrap();
     h.run_once().await.assert_success();
     assert_eq!(written(&h), ids(&order.iter().collect::<Vec<_>>()));
+}
+
+/// A line of the Master IoC file that is not UTF-8 costs that line: it is named, every
+/// other row is imported and the file counts as imported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_master_ioc_line_of_invalid_utf8_costs_that_line_only() {
+    async fn indicators(world: World) -> (BTreeSet<String>, harness::RunOutput, RunHarness) {
+        let mut h = RunHarness::start(world).await;
+        h.set("KASPERSKY_MASTER_IOC_FETCH_WEEKDAY", weekday_today())
+            .set("KASPERSKY_MASTER_IOC_EXCLUDED_IOC_INDICATOR_TYPES", "");
+        let run = h.run_once().await;
+        let ids = of_scope(&h.bundles(), "master_ioc")
+            .values()
+            .flat_map(|bundle| harness::objects(bundle, "indicator"))
+            .map(|indicator| indicator["id"].as_str().unwrap().to_owned())
+            .collect();
+        (ids, run, h)
+    }
+
+    let clean = generate(&GenerateParams::default());
+    let raw = clean.master_ioc.as_ref().unwrap().raw().to_vec();
+    let mut lines: Vec<Vec<u8>> = raw.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+    // A row that becomes an indicator of its own.
+    let damaged_line = lines
+        .iter()
+        .position(|line| line.ends_with(b",sha256Hash"))
+        .expect("a sha256Hash row");
+    lines[damaged_line].splice(0..0, *b"\xff");
+    let mut damaged = clean.clone();
+    damaged.master_ioc = Some(Payload::new(lines.join(&b'\n')));
+
+    let (all, run, _) = indicators(clean).await;
+    run.assert_success();
+    let (some, run, h) = indicators(damaged).await;
+    run.assert_success();
+    let named = format!("Master IoC line {}", damaged_line + 1);
+    assert!(
+        run.stderr.contains(&named) && run.stderr.contains("not UTF-8"),
+        "{named}: {}",
+        run.stderr
+    );
+    assert!(some.is_subset(&all));
+    assert_eq!(all.len() - some.len(), 1, "only the damaged row is lost");
+    assert!(h.state_seconds("latest_master_ioc_timestamp").is_some());
 }

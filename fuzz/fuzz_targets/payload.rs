@@ -6,7 +6,8 @@
 //! - mode 1: the rest is raw gzip, base64-encoded here, so the gzip layer is fuzzed and
 //!   the result is compared with flate2 read directly.
 //!
-//! Checks: the output never exceeds the cap; `decode_text` agrees with `decode`; in
+//! Checks: the output never exceeds the cap; `decode_text` and `decode_owned` agree with
+//! `decode` (the in-place decoder may meet another fault first: both fail); in
 //! mode 1, success, `TooLarge` and failure match the reference decoder byte for byte.
 
 #![no_main]
@@ -41,6 +42,13 @@ fuzz_target!(|data: &[u8]| {
             "{} bytes past a cap of {cap}",
             out.len()
         );
+    }
+
+    // The in-place decoder (Master files) agrees: same bytes, or an error too.
+    match (&decoded, payload::decode_owned(encoded.clone(), cap)) {
+        (Ok(a), Ok(b)) => assert_eq!(a, &b),
+        (Err(_), Err(_)) => {}
+        (a, b) => panic!("decode {a:?} but decode_owned {b:?}"),
     }
 
     let text = payload::decode_text(&encoded, cap);

@@ -169,15 +169,7 @@ fn text_or_payload(
 /// The text of a master file: lines that are not UTF-8 are skipped and reported, unless
 /// most of the file is not text at all.
 fn text_lines(raw: Vec<u8>, summary: &mut Summary) -> anyhow::Result<String> {
-    let lines = raw.split(|&b| b == b'\n').count();
-    let (text, bad) = text::utf8_lines(raw);
-    if !bad.is_empty() && bad.len() * 2 >= lines {
-        bail!(
-            "not UTF-8 text (invalid byte at offset {} of line {})",
-            bad[0].offset,
-            bad[0].line
-        );
-    }
+    let (text, bad) = text::mostly_utf8(raw)?;
     let skipped: Vec<scopes::Skipped> = bad
         .iter()
         .map(|b| scopes::Skipped {
@@ -250,30 +242,23 @@ fn master_ioc_file(
     output: &mut Output,
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
-    let mut rows = Vec::new();
-    let mut broken = Vec::new();
-    for row in master_ioc::rows(text) {
-        match row {
-            Ok(row) => rows.push(row),
-            Err(error) => broken.push(scopes::Skipped {
-                item: format!("Master IoC line {}", error.line),
-                reason: error.reason,
-                minor: false,
-            }),
-        }
-    }
-    summary.read("Master IoC rows", rows.len() + broken.len());
-    summary.skipped(&broken);
+    let mut reader = master_ioc::rows(text);
+    let grouped = scopes::master_ioc::group_rows(&mut reader);
+    summary.read("Master IoC rows", grouped.rows);
+    summary.skipped(&grouped.broken);
 
-    let groups = scopes::master_ioc::group_rows(&rows);
+    let groups = grouped.groups;
     let mut progress =
         crate::runtime::progress::Progress::new("master_ioc", "groups", groups.len());
-    for (name, indexes) in groups {
+    for group in &groups {
         progress.advance(1);
-        let group: Vec<_> = indexes.iter().map(|&i| &rows[i]).collect();
-        let earliest = group.iter().map(|r| r.detection_date).min().unwrap_or(now);
+        let mut lost = Vec::new();
+        let rows = scopes::master_ioc::read_group(&mut reader, group, &mut lost);
+        summary.skipped(&lost);
+        let name = &*group.name;
+        let earliest = rows.iter().map(|r| r.detection_date).min().unwrap_or(now);
         let anchor = scopes::master_ioc::anchor(name, None, earliest, settings);
-        let Some(built) = scopes::master_ioc::build_group(group, &anchor, settings, now) else {
+        let Some(built) = scopes::master_ioc::build_group(&rows, &anchor, settings, now) else {
             continue;
         };
         summary.excluded += built.excluded;

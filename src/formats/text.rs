@@ -13,6 +13,31 @@ pub struct BadLine {
     pub offset: usize,
 }
 
+/// A file that is not text at all: half of its lines or more are not UTF-8.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("not UTF-8 text (invalid byte at offset {} of line {})", .first.offset, .first.line)]
+pub struct NotText {
+    /// The first bad line.
+    pub first: BadLine,
+}
+
+/// [`utf8_lines`], unless most of the file is not text: then one error says so, rather
+/// than one skipped line per line of the file.
+///
+/// # Errors
+///
+/// [`NotText`] when half of the lines or more are not UTF-8.
+pub fn mostly_utf8(bytes: Vec<u8>) -> Result<(String, Vec<BadLine>), NotText> {
+    let lines = bytes.split(|&b| b == b'\n').count();
+    let (text, bad) = utf8_lines(bytes);
+    if !bad.is_empty() && bad.len() * 2 >= lines {
+        return Err(NotText {
+            first: bad[0].clone(),
+        });
+    }
+    Ok((text, bad))
+}
+
 /// The text of `bytes` (a leading byte-order mark removed), with the lines that are not
 /// UTF-8 emptied, and those lines.
 pub fn utf8_lines(mut bytes: Vec<u8>) -> (String, Vec<BadLine>) {
@@ -24,23 +49,36 @@ pub fn utf8_lines(mut bytes: Vec<u8>) -> (String, Vec<BadLine>) {
         Err(error) => error.into_bytes(),
     };
 
-    let mut text = Vec::with_capacity(bytes.len());
+    // Valid lines move forward over the gaps that bad ones leave: no second buffer.
+    let mut bytes = bytes;
     let mut bad = Vec::new();
-    for (index, line) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
-        match std::str::from_utf8(line) {
-            Ok(_) => text.extend_from_slice(line),
+    let (mut read, mut write, mut line) = (0, 0, 0u64);
+    while read < bytes.len() {
+        let end = bytes[read..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |at| read + at + 1);
+        line += 1;
+        match std::str::from_utf8(&bytes[read..end]) {
+            Ok(_) => {
+                bytes.copy_within(read..end, write);
+                write += end - read;
+            }
             Err(error) => {
                 bad.push(BadLine {
-                    line: index as u64 + 1,
+                    line,
                     offset: error.valid_up_to(),
                 });
-                if line.ends_with(b"\n") {
-                    text.push(b'\n');
+                if bytes[end - 1] == b'\n' {
+                    bytes[write] = b'\n';
+                    write += 1;
                 }
             }
         }
+        read = end;
     }
-    let text = String::from_utf8(text).expect("only valid lines were kept");
+    bytes.truncate(write);
+    let text = String::from_utf8(bytes).expect("only valid lines were kept");
     (text, bad)
 }
 
@@ -52,6 +90,17 @@ mod tests {
     fn valid_text_is_returned_as_is_without_its_bom() {
         let (text, bad) = utf8_lines(b"\xEF\xBB\xBFa\nb\n".to_vec());
         assert_eq!((text.as_str(), bad.len()), ("a\nb\n", 0));
+    }
+
+    #[test]
+    fn a_file_mostly_not_text_is_one_error() {
+        let error = mostly_utf8(b"\xff\nok\n\xfe".to_vec()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "not UTF-8 text (invalid byte at offset 0 of line 1)"
+        );
+        let (text, bad) = mostly_utf8(b"a\nb\n\xffc\nd".to_vec()).unwrap();
+        assert_eq!((text.as_str(), bad.len()), ("a\nb\n\nd", 1));
     }
 
     #[test]

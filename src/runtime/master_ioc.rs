@@ -11,13 +11,14 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::digest::{self, Fingerprint};
-use super::importer::{Importer, ScopeReport, timed};
+use super::importer::{Importer, ScopeReport};
+use super::master_file::{MasterFile, fetch_text};
 use super::progress::Progress;
 use super::schedule::master_file_is_due;
 use super::state::{LATEST_MASTER_IOC, State};
 use crate::config::Scope;
-use crate::formats::{master_ioc, payload};
-use crate::scopes::{self, BuildSettings, Skipped};
+use crate::formats::master_ioc;
+use crate::scopes::{self, BuildSettings};
 use crate::sink::{BundleLabel, Sinks};
 
 /// Fingerprints of the groups delivered from the current file.
@@ -43,54 +44,42 @@ pub async fn run(
     keys.set(PENDING, Value::Bool(true));
     report.state = keys;
 
-    let encoded = match timed("get_master_ioc", importer.tip.get_master_ioc()).await {
-        Ok(encoded) => encoded,
-        Err(error) => {
-            report.fail(format!("cannot fetch the Master IoC file: {error}"), "tip");
-            return report;
-        }
+    let Some(text) = fetch_text(importer, MasterFile::Ioc, &mut report).await else {
+        return report;
     };
-    let limit = importer.kaspersky.max_payload_bytes;
-    let text = match tokio::task::block_in_place(|| payload::decode_text(&encoded, limit)) {
-        Ok(text) => text,
-        Err(error) => {
-            report.fail(
-                format!("the Master IoC file cannot be decoded: {error}"),
-                "bad_file",
-            );
-            return report;
-        }
-    };
-    drop(encoded);
 
-    let (rows, broken) = tokio::task::block_in_place(|| read_rows(&text));
-    report.fetched = rows.len() + broken.len();
+    let mut reader = master_ioc::rows(&text);
+    let grouped = tokio::task::block_in_place(|| scopes::master_ioc::group_rows(&mut reader));
+    report.fetched = grouped.rows;
     super::metrics::items_fetched("master_ioc", report.fetched as u64);
-    report.skip(broken);
-
-    let previous = digest::load(state.get(DELIVERED_GROUPS));
-    let mut delivered_now: HashSet<u32> = HashSet::new();
-    let settings_print = settings_fingerprint(&importer.settings);
-    let groups = scopes::master_ioc::group_rows(&rows);
+    report.skip(grouped.broken);
+    let groups = grouped.groups;
     tracing::info!(
         scope = "master_ioc",
-        rows = rows.len(),
+        rows = grouped.rows,
         groups = groups.len(),
         "Master IoC file read"
     );
 
+    let previous = digest::load(state.get(DELIVERED_GROUPS));
+    let mut delivered_now: HashSet<u32> = HashSet::new();
+    let settings_print = settings_fingerprint(&importer.settings);
     let mut progress = Progress::new("master_ioc", "groups", groups.len());
-    for (name, indexes) in &groups {
+    for group in &groups {
         progress.advance(1);
         if importer.cancel.is_cancelled() {
             report.interrupted = true;
             break;
         }
+        let name = &*group.name;
+        let mut lost = Vec::new();
+        let rows = tokio::task::block_in_place(|| {
+            scopes::master_ioc::read_group(&mut reader, group, &mut lost)
+        });
+        report.skip(lost);
         let fingerprint = digest::group(
             name,
-            indexes
-                .iter()
-                .map(|&i| row_fingerprint(&rows[i], settings_print)),
+            rows.iter().map(|row| row_fingerprint(row, settings_print)),
         );
         if previous.contains(&fingerprint) {
             report.unchanged += 1;
@@ -98,12 +87,11 @@ pub async fn run(
             continue;
         }
 
-        let group: Vec<_> = indexes.iter().map(|&i| &rows[i]).collect();
-        let earliest = group.iter().map(|r| r.detection_date).min().unwrap_or(now);
+        let earliest = rows.iter().map(|r| r.detection_date).min().unwrap_or(now);
         let known = importer.known_publication(name).await;
         let anchor = scopes::master_ioc::anchor(name, known.as_ref(), earliest, &importer.settings);
         let built = tokio::task::block_in_place(|| {
-            scopes::master_ioc::build_group(group, &anchor, &importer.settings, now)
+            scopes::master_ioc::build_group(&rows, &anchor, &importer.settings, now)
         });
         let Some(built) = built else {
             delivered_now.insert(fingerprint);
@@ -144,23 +132,6 @@ pub async fn run(
     }
     report.state = keys;
     report
-}
-
-/// The rows of the file and the lines that could not be read.
-fn read_rows(text: &str) -> (Vec<master_ioc::MasterIocRow<'_>>, Vec<Skipped>) {
-    let mut rows = Vec::new();
-    let mut broken = Vec::new();
-    for row in master_ioc::rows(text) {
-        match row {
-            Ok(row) => rows.push(row),
-            Err(error) => broken.push(Skipped {
-                item: format!("Master IoC line {}", error.line),
-                reason: error.reason,
-                minor: false,
-            }),
-        }
-    }
-    (rows, broken)
 }
 
 fn row_fingerprint(row: &master_ioc::MasterIocRow<'_>, settings: u64) -> u64 {

@@ -14,12 +14,12 @@ use jiff::Timestamp;
 use serde_json::{Map, Value};
 
 use super::digest::{self, Fingerprint};
-use super::importer::{Importer, ScopeReport, timed};
+use super::importer::{Importer, ScopeReport};
+use super::master_file::{MasterFile, fetch_text};
 use super::progress::Progress;
 use super::schedule::master_file_is_due;
 use super::state::{LATEST_MASTER_YARA, State};
 use crate::config::Scope;
-use crate::formats::payload;
 use crate::formats::yara::{self, YaraRule};
 use crate::scopes::{self, BuildSettings};
 use crate::sink::{BundleLabel, Sinks};
@@ -77,25 +77,9 @@ pub async fn run(
     let mut report = ScopeReport::new(Scope::MasterYara);
     report.state.set(PENDING, Value::Bool(true));
 
-    let encoded = match timed("get_master_yara", importer.tip.get_master_yara()).await {
-        Ok(encoded) => encoded,
-        Err(error) => {
-            report.fail(format!("cannot fetch the Master YARA file: {error}"), "tip");
-            return report;
-        }
+    let Some(text) = fetch_text(importer, MasterFile::Yara, &mut report).await else {
+        return report;
     };
-    let limit = importer.kaspersky.max_payload_bytes;
-    let text = match tokio::task::block_in_place(|| payload::decode_text(&encoded, limit)) {
-        Ok(text) => text,
-        Err(error) => {
-            report.fail(
-                format!("the Master YARA file cannot be decoded: {error}"),
-                "bad_file",
-            );
-            return report;
-        }
-    };
-    drop(encoded);
     let file = tokio::task::block_in_place(|| yara::split(&text));
     report.fetched = file.rules.len() + file.errors.len();
     super::metrics::items_fetched("master_yara", report.fetched as u64);

@@ -4,6 +4,7 @@ pub mod digest;
 pub mod health;
 pub mod importer;
 pub mod logging;
+pub mod master_file;
 pub mod master_ioc;
 pub mod master_yara;
 pub mod metrics;

@@ -5,12 +5,15 @@
 //! otherwise its `published` is the group's earliest detection date, which does not move
 //! from one run to the next (DESIGN.md difference 9).
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
 use jiff::Timestamp;
 
 use super::anchor::{KnownPublication, ReportAnchor};
 use super::iocs::{self, IocContext, IocObjects};
 use super::{BuildSettings, Header, Skipped};
-use crate::formats::master_ioc::MasterIocRow;
+use crate::formats::master_ioc::{MasterIocRow, RowAt, Rows};
 use crate::stix::{Bundle, PyDateTime};
 
 /// The report a Master IoC group goes into.
@@ -128,27 +131,97 @@ pub fn build_group<'r, 'a: 'r>(
     })
 }
 
-/// Row indexes grouped by publication name, groups in the order they first appear.
+/// The rows of one publication name, by position: they are read again, with
+/// [`Rows::reread`], only when the group is built.
+#[derive(Debug)]
+pub struct Group<'a> {
+    pub name: Cow<'a, str>,
+    pub rows: Vec<RowAt>,
+}
+
+/// A whole file read and grouped.
+#[derive(Debug)]
+pub struct Grouped<'a> {
+    /// Groups in the order their names first appear.
+    pub groups: Vec<Group<'a>>,
+    /// Rows that could not be read, named by line.
+    pub broken: Vec<Skipped>,
+    /// Rows read, broken ones included.
+    pub rows: usize,
+}
+
+/// Reads every row of `reader` and groups the rows by publication name.
 ///
-/// Only indexes are kept, so grouping holds no second copy of the rows.
-pub fn group_rows<'r>(rows: &'r [MasterIocRow<'_>]) -> Vec<(&'r str, Vec<usize>)> {
-    let mut positions: std::collections::HashMap<&str, usize> = Default::default();
-    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
-    for (index, row) in rows.iter().enumerate() {
-        let name: &str = &row.publication;
-        let slot = *positions.entry(name).or_insert_with(|| {
-            groups.push((name, Vec::new()));
-            groups.len() - 1
-        });
-        groups[slot].1.push(index);
+/// Only each row's position is kept (8 bytes), so grouping holds no second copy of the
+/// rows; the names borrow from the text.
+pub fn group_rows<'a>(reader: &mut Rows<'a>) -> Grouped<'a> {
+    let mut slots: HashMap<Cow<'a, str>, usize> = HashMap::new();
+    let mut grouped = Grouped {
+        groups: Vec::new(),
+        broken: Vec::new(),
+        rows: 0,
+    };
+    while let Some(row) = reader.next() {
+        grouped.rows += 1;
+        let broken = |line: u64, reason: String| Skipped {
+            item: format!("Master IoC line {line}"),
+            reason,
+            minor: false,
+        };
+        let row = match row {
+            Ok(row) => row,
+            Err(error) => {
+                grouped.broken.push(broken(error.line, error.reason));
+                continue;
+            }
+        };
+        let Some(at) = reader.last_at() else {
+            let reason = "beyond 4 GiB or 2^32 lines into the file".to_owned();
+            grouped.broken.push(broken(row.line, reason));
+            continue;
+        };
+
+        let slot = match slots.get(&row.publication) {
+            Some(&slot) => slot,
+            None => {
+                let slot = grouped.groups.len();
+                slots.insert(row.publication.clone(), slot);
+                grouped.groups.push(Group {
+                    name: row.publication,
+                    rows: Vec::new(),
+                });
+                slot
+            }
+        };
+        grouped.groups[slot].rows.push(at);
     }
-    groups
+    grouped
+}
+
+/// The rows of `group`, read again; a row that cannot be (not expected: each was read
+/// once already) is named in `skipped`.
+pub fn read_group<'a>(
+    reader: &mut Rows<'a>,
+    group: &Group<'_>,
+    skipped: &mut Vec<Skipped>,
+) -> Vec<MasterIocRow<'a>> {
+    let mut rows = Vec::with_capacity(group.rows.len());
+    for &at in &group.rows {
+        match reader.reread(at) {
+            Ok(row) => rows.push(row),
+            Err(error) => skipped.push(Skipped {
+                item: format!("Master IoC line {}", error.line),
+                reason: error.reason,
+                minor: false,
+            }),
+        }
+    }
+    rows
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::borrow::Cow;
 
     fn row(
         line: u64,

@@ -200,7 +200,7 @@ impl TipClient {
     async fn master(&self, endpoint: Endpoint, field: &str) -> Result<String, TipError> {
         let query = [("report_group", MASTER_REPORT_GROUP.to_owned())];
         let body = self.call(endpoint, &query, None).await?;
-        response::parse_master(endpoint, field, &body)
+        response::parse_master(endpoint, field, body)
     }
 
     /// One call with retries; returns the body of the successful try.

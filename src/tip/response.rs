@@ -5,9 +5,13 @@
 //! shape is reported with what was wrong. These are pure functions over the body bytes, so
 //! `convert` can read saved answers the same way the client reads live ones.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::error::Category;
+use serde_json::value::RawValue;
 
 use super::error::excerpt;
 use super::{Endpoint, Publication, TipError};
@@ -135,25 +139,56 @@ pub fn parse_one(body: &[u8]) -> Result<Publication, TipError> {
 }
 
 /// Reads a Master file answer: the base64 text of `return_data.<field>`.
-pub fn parse_master(endpoint: Endpoint, field: &str, body: &[u8]) -> Result<String, TipError> {
-    check_envelope(endpoint, body)?;
-    let envelope: Envelope<serde_json::Map<String, serde_json::Value>> =
-        serde_json::from_slice(body)
-            .map_err(|error| shape(endpoint, "return_data", error, body))?;
-    let mut data = envelope.return_data;
-    match data.remove(field) {
-        Some(serde_json::Value::String(text)) => Ok(text),
-        Some(other) => Err(TipError::Shape {
+///
+/// The answer is taken by value because its buffer becomes the result: the base64 text
+/// is moved to the front of the body and the rest is released, so a Master file of
+/// hundreds of megabytes is never held twice (its JSON answer is little more than that
+/// one string).
+///
+/// # Errors
+///
+/// [`TipError::Envelope`] / [`TipError::Json`] as [`check_envelope`];
+/// [`TipError::Shape`] when `return_data` has no `field` or it is not a string.
+pub fn parse_master(
+    endpoint: Endpoint,
+    field: &str,
+    mut body: Vec<u8>,
+) -> Result<String, TipError> {
+    check_envelope(endpoint, &body)?;
+    let envelope: Envelope<HashMap<Cow<'_, str>, &RawValue>> = serde_json::from_slice(&body)
+        .map_err(|error| shape(endpoint, "return_data", error, &body))?;
+    let missing = || TipError::Shape {
+        endpoint,
+        what: format!("return_data has no `{field}`"),
+        excerpt: excerpt(&body),
+    };
+    let raw = envelope.return_data.get(field).ok_or_else(missing)?.get();
+
+    let Some(quoted) = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) else {
+        let value: serde_json::Value = serde_json::from_str(raw).unwrap_or_default();
+        return Err(TipError::Shape {
             endpoint,
-            what: format!("return_data.{field} is {}, expected a string", kind(&other)),
-            excerpt: excerpt(body),
-        }),
-        None => Err(TipError::Shape {
-            endpoint,
-            what: format!("return_data has no `{field}`"),
-            excerpt: excerpt(body),
-        }),
+            what: format!("return_data.{field} is {}, expected a string", kind(&value)),
+            excerpt: excerpt(&body),
+        });
+    };
+    if quoted.contains('\\') {
+        // Escapes (`\/`, `\n`): rare in base64, worth a copy to get them right.
+        return serde_json::from_str(raw).map_err(|error| shape(endpoint, field, error, &body));
     }
+
+    // The text lies inside `body`: move it to the front and give the rest back.
+    let start = quoted.as_ptr() as usize - body.as_ptr() as usize;
+    let len = quoted.len();
+    drop(envelope);
+    body.copy_within(start..start + len, 0);
+    body.truncate(len);
+    body.shrink_to_fit();
+    String::from_utf8(body).map_err(|error| TipError::Shape {
+        endpoint,
+        what: format!("return_data.{field} is not UTF-8"),
+        excerpt: excerpt(error.as_bytes()),
+    })
 }
 
 fn shape(endpoint: Endpoint, place: &str, error: serde_json::Error, body: &[u8]) -> TipError {
@@ -244,17 +279,19 @@ mod tests {
     #[test]
     fn master_answers_give_the_payload_text() {
         let body = br#"{"status": "ok", "return_data": {"master_ioc": "H4sIAAAA"}}"#;
-        let text = parse_master(Endpoint::GetMasterIoc, "master_ioc", body).unwrap();
+        let text = parse_master(Endpoint::GetMasterIoc, "master_ioc", body.to_vec()).unwrap();
         assert_eq!(text, "H4sIAAAA");
         let body = br#"{"status": "ok", "return_data": {"master_yara": 7}}"#;
-        let error = parse_master(Endpoint::GetMasterYara, "master_yara", body).unwrap_err();
+        let error = parse_master(Endpoint::GetMasterYara, "master_yara", body.to_vec());
+        let error = error.unwrap_err();
         assert!(
             error
                 .to_string()
                 .contains("return_data.master_yara is a number"),
             "{error}"
         );
-        let error = parse_master(Endpoint::GetMasterIoc, "master_ioc", body).unwrap_err();
+        let error = parse_master(Endpoint::GetMasterIoc, "master_ioc", body.to_vec());
+        let error = error.unwrap_err();
         assert!(error.to_string().contains("no `master_ioc`"), "{error}");
     }
 }

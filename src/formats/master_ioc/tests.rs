@@ -298,3 +298,33 @@ fn a_stray_quote_with_carriage_returns_costs_one_line() {
         ]
     );
 }
+
+/// Every row read again from where it was is the row first read, in any order, whatever
+/// the file's quoting, line endings and broken lines around it.
+#[test]
+fn rows_read_again_are_the_rows_first_read() {
+    let mut texts: Vec<String> = std::fs::read_dir(FIXTURES)
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect();
+    texts.push("uid,publication,indicator,detection_date,indicator_type\r\n\r\n".to_owned());
+    texts.push("u1,'P ''x''',a,2024-01-02,md5Hash\ru2,P,'b\n,u3,P,c,2024-01-02,md5Hash\n".into());
+    texts.push("u1,P,a,2024-01-02,md5Hash\n\n  \nu2,P,'b,c',2024-01-03,md5Hash".into());
+
+    let mut checked = 0;
+    for text in &texts {
+        let mut reader = rows(text);
+        let mut first = Vec::new();
+        while let Some(row) = reader.next() {
+            if let Ok(row) = row {
+                first.push((reader.last_at().unwrap(), row));
+            }
+        }
+        for (at, row) in first.iter().rev() {
+            assert_eq!(&reader.reread(*at).unwrap(), row, "{text:?}");
+            assert_eq!(at.line(), row.line);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "{checked}");
+}
