@@ -68,8 +68,7 @@ pub struct Totals {
     pub converted: u64,
     /// Items skipped (broken, unmapped, refused).
     pub skipped: u64,
-    /// Size of the decoded payload (Master file text; a publication's PDF, OpenIOC and
-    /// YARA together), when the case has one.
+    /// Size of the decoded Master file text (Master cases only).
     pub decompressed_bytes: Option<u64>,
     /// Size of a publication's decoded PDF.
     pub pdf_bytes: Option<u64>,
@@ -286,18 +285,12 @@ pub fn convert_publication(body: Vec<u8>, job: &Job) -> anyhow::Result<Totals> {
     let (input, decode_skipped) = publication::decode(full, job.max_payload);
     let items = input.iocs.as_ref().map_or(0, |d| d.items.len());
     let pdf = input.pdf.as_ref().map_or(0, Vec::len);
-    let yara = input
-        .yara
-        .as_ref()
-        .map_or(0, |f| f.rules.iter().map(|r| r.text.len()).sum::<usize>());
     let built = publication::build(input, &job.settings, job.now);
 
     let mut totals = Totals {
         items: items as u64,
         converted: built.iocs as u64,
         skipped: (decode_skipped.len() + built.skipped.len()) as u64,
-        // The OpenIOC text is not kept once parsed: PDF and YARA rule texts only.
-        decompressed_bytes: Some((pdf + yara) as u64),
         pdf_bytes: Some(pdf as u64),
         ..Totals::default()
     };

@@ -68,7 +68,7 @@ pub struct CaseReport {
     pub skipped: u64,
     /// Size of the input file (a world: of its directory).
     pub input_bytes: u64,
-    /// Size of the decoded payload, where the case has one.
+    /// Size of the decoded Master file text (Master cases only).
     pub decompressed_bytes: Option<u64>,
     /// Size of a publication's decoded PDF.
     pub pdf_bytes: Option<u64>,

@@ -196,7 +196,7 @@ fn rss_target(case: CaseName, report: &CaseReport) -> Option<RssTarget> {
     let (limit, what) = match case {
         CaseName::MasterIoc => {
             let text = report.decompressed_bytes?;
-            let what = format!("{:.0} MiB decompressed + 64", text as f64 / MIB);
+            let what = format!("{:.1} MiB decompressed + 64", text as f64 / MIB);
             (text + MASTER_IOC_RSS_HEADROOM, what)
         }
         CaseName::Publication => {
