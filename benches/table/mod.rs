@@ -29,7 +29,13 @@ use cases::CaseName;
 /// Benchmarks of issue #7. Run as `cargo bench --bench table -- <command>`, or with
 /// `bench/run.sh` for the table. Linux only (figures come from /proc).
 #[derive(Debug, Parser)]
-#[command(name = "cargo bench --bench table --", version, about, long_about = None)]
+#[command(
+    name = "table",
+    bin_name = "cargo bench --bench table --",
+    version,
+    about,
+    long_about = None
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

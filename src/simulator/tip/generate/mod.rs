@@ -8,8 +8,9 @@
 //!
 //! The default world (about the size of `samples/`) shows every case the connector must
 //! handle; [`GenerateParams`] documents the sizes at which coverage is complete. Big
-//! Master IoC files for benchmarks can be streamed straight to a file with
-//! [`write_master_ioc`] instead of being built in memory.
+//! Master files for benchmarks can be streamed straight to a file with
+//! [`write_master_ioc`] and [`write_master_yara`] instead of being built in memory, and
+//! `master_ioc_group_rows` gives the Master IoC groups the sizes of a real file's.
 
 mod master_ioc;
 mod names;
