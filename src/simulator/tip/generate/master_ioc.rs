@@ -37,12 +37,27 @@ pub struct MasterIocRow {
 /// The first seven rows are one of each kind (MD5, SHA-1, SHA-256, an IPv4, an IPv6 and a
 /// domain as `networkActivity`, an unknown type); the rest are drawn with weights close
 /// to a real file's.
+///
+/// Each row's publication is drawn at random among the groups, unless
+/// [`MasterIocRows::in_runs`] gave the size of each group: then the rows come group by
+/// group, in runs of those sizes.
 #[derive(Clone, Debug)]
 pub struct MasterIocRows {
     rng: Rng,
     groups: Vec<String>,
     next: usize,
     count: usize,
+    runs: Option<Runs>,
+}
+
+/// Group sizes of a file written group by group, and where the writing is.
+#[derive(Clone, Debug)]
+struct Runs {
+    sizes: Vec<usize>,
+    /// The group of the current run.
+    group: usize,
+    /// Rows of the current run still to come.
+    left: usize,
 }
 
 impl MasterIocRows {
@@ -57,7 +72,43 @@ impl MasterIocRows {
             groups,
             next: 0,
             count,
+            runs: None,
         }
+    }
+
+    /// Rows come in runs: `sizes[0]` rows of the first group, then `sizes[1]` of the
+    /// second, and so on. Benchmarks use this to get groups of controlled sizes (a real
+    /// file's groups hold 100 to 1,000 rows). Rows past the sum of `sizes`, if any, are
+    /// spread at random as without runs.
+    ///
+    /// # Panics
+    ///
+    /// When there are more sizes than groups.
+    pub fn in_runs(mut self, sizes: Vec<usize>) -> MasterIocRows {
+        assert!(
+            sizes.len() <= self.groups.len(),
+            "{} runs need as many groups, not {}",
+            sizes.len(),
+            self.groups.len()
+        );
+        let left = sizes.first().copied().unwrap_or(0);
+        self.runs = Some(Runs {
+            sizes,
+            group: 0,
+            left,
+        });
+        self
+    }
+
+    /// The group of the next row in runs, or `None` when no run is left.
+    fn next_run_group(&mut self) -> Option<usize> {
+        let runs = self.runs.as_mut()?;
+        while runs.left == 0 {
+            runs.group += 1;
+            runs.left = *runs.sizes.get(runs.group)?;
+        }
+        runs.left -= 1;
+        Some(runs.group)
     }
 }
 
@@ -93,7 +144,11 @@ impl Iterator for MasterIocRows {
                 (unknown, value)
             }
         };
-        let group = rng.index(self.groups.len());
+        let group = match self.next_run_group() {
+            Some(group) => group,
+            None => self.rng.index(self.groups.len()),
+        };
+        let rng = &mut self.rng;
         let detected = EPOCH + rng.below(730) as i64 * 86_400;
 
         Some(MasterIocRow {
@@ -185,6 +240,20 @@ mod tests {
         assert!(rows[3].indicator.parse::<std::net::Ipv4Addr>().is_ok());
         assert!(rows[4].indicator.parse::<std::net::Ipv6Addr>().is_ok());
         assert!(rows[5].indicator.ends_with(".com") || rows[5].indicator.contains(".example."));
+    }
+
+    #[test]
+    fn rows_in_runs_come_group_by_group() {
+        let groups: Vec<String> = (0..4).map(|i| format!("group {i}")).collect();
+        let rows: Vec<MasterIocRow> = MasterIocRows::new(5, 12, groups)
+            .in_runs(vec![3, 0, 4, 2])
+            .collect();
+        let names: Vec<&str> = rows.iter().map(|r| r.publication.as_str()).collect();
+        let mut expected = vec!["group 0"; 3];
+        expected.extend(["group 2"; 4]);
+        expected.extend(["group 3"; 2]);
+        assert_eq!(names[..9], expected[..]);
+        assert_eq!(rows.len(), 12, "rows past the runs are still written");
     }
 
     #[test]

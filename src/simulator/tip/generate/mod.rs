@@ -8,8 +8,9 @@
 //!
 //! The default world (about the size of `samples/`) shows every case the connector must
 //! handle; [`GenerateParams`] documents the sizes at which coverage is complete. Big
-//! Master IoC files for benchmarks can be streamed straight to a file with
-//! [`write_master_ioc`] instead of being built in memory.
+//! Master files for benchmarks can be streamed straight to a file with
+//! [`write_master_ioc`] and [`write_master_yara`] instead of being built in memory, and
+//! `master_ioc_group_rows` gives the Master IoC groups the sizes of a real file's.
 
 mod master_ioc;
 mod names;
@@ -46,8 +47,15 @@ pub struct GenerateParams {
     /// Rows of the Master IoC file (default 300); 0 leaves the file out.
     pub master_ioc_rows: usize,
     /// Publication names the Master IoC rows and Master YARA rules are spread over
-    /// (default 8): the world's publication names first, then invented ones.
+    /// (default 8): the world's publication names first, then invented ones. Ignored when
+    /// `master_ioc_group_rows` is set.
     pub master_ioc_groups: usize,
+    /// `(min, max)` rows per Master IoC group (default `None`). When set, the file is
+    /// written group by group, each group's size drawn in `min..=max`, and there are as
+    /// many groups as that takes; benchmarks use `(100, 1000)`, the size of a real file's
+    /// groups (a million rows make about 1,800 groups). `None` spreads the rows at random
+    /// over `master_ioc_groups` names.
+    pub master_ioc_group_rows: Option<(usize, usize)>,
     /// Rules of the Master YARA file (default 40); 0 leaves the file out.
     pub master_yara_rules: usize,
     /// Minimum PDF size in bytes (default 0: a tiny one-page PDF of about 1 KiB).
@@ -62,6 +70,7 @@ impl Default for GenerateParams {
             iocs_per_publication: 12,
             master_ioc_rows: 300,
             master_ioc_groups: 8,
+            master_ioc_group_rows: None,
             master_yara_rules: 40,
             pdf_bytes: 0,
         }
@@ -139,10 +148,23 @@ pub fn generate(params: &GenerateParams) -> World {
 /// building the world: for benchmark files of millions of rows. The bytes equal those of
 /// [`generate`]'s `master_ioc` for the same parameters.
 pub fn write_master_ioc<W: Write>(params: &GenerateParams, out: W) -> io::Result<()> {
+    let groups = master_group_names(params);
+    write_master_ioc_rows(params, &groups, out).map(|_| ())
+}
+
+/// Writes the Master YARA file of the world `params` describes to `out`, rule by rule,
+/// without building the world. The bytes equal those of [`generate`]'s `master_yara`.
+pub fn write_master_yara<W: Write>(params: &GenerateParams, out: W) -> io::Result<()> {
+    let groups = master_group_names(params);
+    let out = io::BufWriter::with_capacity(1 << 16, out);
+    yara::write_master_rules(params.seed, params.master_yara_rules, &groups, out)
+}
+
+/// The group names of the Master files, from the publication plans alone (no files).
+fn master_group_names(params: &GenerateParams) -> Vec<String> {
     let mut rng = Rng::new(params.seed, 0x5055_424c);
     let plans = publications::plan(&mut rng, params.publications);
-    let groups = group_names(params, &plans);
-    write_master_ioc_rows(params, &groups, out).map(|_| ())
+    group_names(params, &plans)
 }
 
 fn write_master_ioc_rows<W: Write>(
@@ -150,7 +172,10 @@ fn write_master_ioc_rows<W: Write>(
     groups: &[String],
     out: W,
 ) -> io::Result<Vec<(&'static str, serde_json::Value)>> {
-    let rows = MasterIocRows::new(params.seed, params.master_ioc_rows, groups.to_vec());
+    let mut rows = MasterIocRows::new(params.seed, params.master_ioc_rows, groups.to_vec());
+    if let Some(sizes) = group_sizes(params) {
+        rows = rows.in_runs(sizes);
+    }
     let counts = master_ioc::write_csv(rows, io::BufWriter::with_capacity(1 << 16, out))?;
     Ok(counts
         .into_iter()
@@ -161,7 +186,11 @@ fn write_master_ioc_rows<W: Write>(
 /// The names Master rows and rules are grouped by: the non-monthly publications' names,
 /// then invented "infrastructure update" names.
 fn group_names(params: &GenerateParams, plans: &[PublicationPlan]) -> Vec<String> {
-    let wanted = params.master_ioc_groups.max(1);
+    let wanted = match group_sizes(params) {
+        Some(sizes) => sizes.len(),
+        None => params.master_ioc_groups,
+    }
+    .max(1);
     let mut groups: Vec<String> = plans
         .iter()
         .filter(|plan| !plan.is_monthly())
@@ -177,6 +206,22 @@ fn group_names(params: &GenerateParams, plans: &[PublicationPlan]) -> Vec<String
         ));
     }
     groups
+}
+
+/// The size of each Master IoC group when `master_ioc_group_rows` is set: drawn in
+/// `min..=max` until they add up to `master_ioc_rows` (the last one cut short).
+fn group_sizes(params: &GenerateParams) -> Option<Vec<usize>> {
+    let (min, max) = params.master_ioc_group_rows?;
+    let (min, max) = (min.max(1), max.max(min.max(1)));
+    let mut rng = Rng::new(params.seed, 0x5349_5a45);
+    let mut sizes = Vec::new();
+    let mut left = params.master_ioc_rows;
+    while left > 0 {
+        let size = (min + rng.index(max - min + 1)).min(left);
+        sizes.push(size);
+        left -= size;
+    }
+    Some(sizes)
 }
 
 fn pdf_lines(plan: &PublicationPlan) -> Vec<String> {
@@ -227,6 +272,52 @@ mod tests {
         let mut streamed = Vec::new();
         write_master_ioc(&params, &mut streamed).unwrap();
         assert_eq!(streamed, world.master_ioc.unwrap().raw());
+    }
+
+    #[test]
+    fn streaming_the_master_yara_gives_the_same_bytes() {
+        let params = GenerateParams {
+            master_yara_rules: 30,
+            ..GenerateParams::default()
+        };
+        let world = generate(&params);
+        let mut streamed = Vec::new();
+        write_master_yara(&params, &mut streamed).unwrap();
+        assert_eq!(streamed, world.master_yara.unwrap().raw());
+    }
+
+    #[test]
+    fn groups_of_a_chosen_size_come_one_after_the_other() {
+        let params = GenerateParams {
+            master_ioc_rows: 5_000,
+            master_ioc_group_rows: Some((100, 1000)),
+            ..GenerateParams::default()
+        };
+        let world = generate(&params);
+        let mut streamed = Vec::new();
+        write_master_ioc(&params, &mut streamed).unwrap();
+        let csv = world.master_ioc.unwrap();
+        assert_eq!(streamed, csv.raw());
+
+        let mut reader = csv::ReaderBuilder::new()
+            .quote(b'\'')
+            .from_reader(csv.raw());
+        let mut runs: Vec<(String, usize)> = Vec::new();
+        for record in reader.records() {
+            let name = record.unwrap()[1].to_owned();
+            match runs.last_mut() {
+                Some((last, n)) if *last == name => *n += 1,
+                _ => runs.push((name, 1)),
+            }
+        }
+        let names: std::collections::HashSet<&String> = runs.iter().map(|(n, _)| n).collect();
+        assert_eq!(names.len(), runs.len(), "each group is one run");
+        assert!(runs.len() >= 5 && runs.len() <= 50, "{} groups", runs.len());
+        let (last, whole) = runs.split_last().unwrap();
+        assert!(whole.iter().all(|(_, n)| (100..=1000).contains(n)));
+        assert!(last.1 <= 1000);
+        let counts = &world.description.unwrap()["counts"];
+        assert_eq!(counts["master_ioc_groups"], runs.len());
     }
 
     #[test]

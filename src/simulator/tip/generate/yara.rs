@@ -7,6 +7,7 @@
 //! trailing spaces, escaped quotes, and `last_modified` in many date forms.
 
 use std::fmt::Write;
+use std::io;
 
 use super::names::{HOST_WORDS, MALWARE, MONTHS};
 use super::publications::{EPOCH, PublicationPlan};
@@ -124,8 +125,22 @@ pub(crate) fn publication_rules(
 
 /// The Master YARA file: `count` rules spread over `groups` (publication names).
 pub(crate) fn master_rules(seed: u64, count: usize, groups: &[String]) -> String {
+    let mut text = Vec::new();
+    write_master_rules(seed, count, groups, &mut text).expect("writing to memory cannot fail");
+    String::from_utf8(text).expect("generated rules are UTF-8")
+}
+
+/// [`master_rules`], written to `out` one rule at a time: only one rule's text is ever in
+/// memory, whatever `count`.
+pub(crate) fn write_master_rules<W: io::Write>(
+    seed: u64,
+    count: usize,
+    groups: &[String],
+    mut out: W,
+) -> io::Result<()> {
     let mut rng = Rng::new(seed, 0x5941_5241);
-    let mut text = String::from("import \"pe\"\nimport \"math\"\nimport \"hash\"\n\n");
+    out.write_all(b"import \"pe\"\nimport \"math\"\nimport \"hash\"\n\n")?;
+    let mut text = String::new();
     let modules = Modules {
         pe: true,
         math: true,
@@ -180,13 +195,15 @@ pub(crate) fn master_rules(seed: u64, count: usize, groups: &[String]) -> String
             modules,
             family,
         };
+        text.clear();
         write_rule(&mut rng, &mut text, &spec, index % 2 == 0);
         if private {
             private_name = Some(name);
         }
         text.push('\n');
+        out.write_all(text.as_bytes())?;
     }
-    text
+    out.flush()
 }
 
 /// `last_modified` in one of the forms seen in the field, chosen by `form`; `None` means
