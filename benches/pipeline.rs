@@ -50,7 +50,7 @@ fn one_group_csv(rows: usize) -> String {
 
 /// The base64 payload of a Master file answer.
 fn master_payload(endpoint: Endpoint, field: &str, body: &[u8]) -> String {
-    response::parse_master(endpoint, field, body).expect("a generated answer reads")
+    response::parse_master(endpoint, field, body.to_vec()).expect("a generated answer reads")
 }
 
 fn master_ioc(c: &mut Criterion) {

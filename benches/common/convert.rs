@@ -15,11 +15,12 @@ use std::collections::HashSet;
 use std::hint::black_box;
 
 use anyhow::Context;
-use connector_kaspersky::formats::master_ioc::{self, MasterIocRow};
-use connector_kaspersky::formats::payload;
+use connector_kaspersky::formats::master_ioc;
 use connector_kaspersky::formats::yara::{self, YaraFile, YaraRule};
+use connector_kaspersky::formats::{payload, text};
 use connector_kaspersky::opencti::message::MessageEncoder;
 use connector_kaspersky::opencti::split::split_bundle;
+use connector_kaspersky::runtime;
 use connector_kaspersky::runtime::digest::{self, Fingerprint};
 use connector_kaspersky::scopes::{self, BuildSettings, publication};
 use connector_kaspersky::stix::Bundle;
@@ -106,12 +107,11 @@ impl Totals {
 /// The `get_master_ioc` answer to queue messages: `tip::TipClient::get_master_ioc`, then
 /// `runtime::master_ioc::run`.
 pub fn convert_master_ioc(body: Vec<u8>, job: &Job) -> anyhow::Result<Totals> {
-    let encoded = response::parse_master(Endpoint::GetMasterIoc, "master_ioc", &body)
+    let encoded = response::parse_master(Endpoint::GetMasterIoc, "master_ioc", body)
         .context("reading the get_master_ioc answer")?;
-    drop(body);
-    let text =
-        payload::decode_text(&encoded, job.max_payload).context("decoding the Master IoC file")?;
-    drop(encoded);
+    let raw =
+        payload::decode_owned(encoded, job.max_payload).context("decoding the Master IoC file")?;
+    let (text, _) = text::mostly_utf8(raw).context("the Master IoC file")?;
     master_ioc_text(&text, job)
 }
 
@@ -128,37 +128,34 @@ fn master_ioc_text(text: &str, job: &Job) -> anyhow::Result<Totals> {
         decompressed_bytes: Some(text.len() as u64),
         ..Totals::default()
     };
-    let mut rows: Vec<MasterIocRow<'_>> = Vec::new();
-    for row in master_ioc::rows(text) {
-        match row {
-            Ok(row) => rows.push(row),
-            Err(_) => totals.skipped += 1,
-        }
-    }
-    totals.items = rows.len() as u64 + totals.skipped;
+    let mut reader = master_ioc::rows(text);
+    let grouped = scopes::master_ioc::group_rows(&mut reader);
+    totals.items = grouped.rows as u64;
+    totals.skipped = grouped.broken.len() as u64;
 
     let previous = digest::load(None);
     let mut delivered_now: HashSet<u32> = HashSet::new();
-    let settings_print = master_ioc_settings_print(&job.settings);
-    let groups = scopes::master_ioc::group_rows(&rows);
-    for (name, indexes) in &groups {
+    let settings_print = runtime::master_ioc::settings_fingerprint(&job.settings);
+    for group in &grouped.groups {
+        let mut lost = Vec::new();
+        let rows = scopes::master_ioc::read_group(&mut reader, group, &mut lost);
+        totals.skipped += lost.len() as u64;
+        let name = &*group.name;
         let fingerprint = digest::group(
             name,
-            indexes
-                .iter()
-                .map(|&i| row_fingerprint(&rows[i], settings_print)),
+            rows.iter()
+                .map(|row| runtime::master_ioc::row_fingerprint(row, settings_print)),
         );
         if previous.contains(&fingerprint) {
             continue;
         }
-        let group: Vec<_> = indexes.iter().map(|&i| &rows[i]).collect();
-        let earliest = group
+        let earliest = rows
             .iter()
             .map(|r| r.detection_date)
             .min()
             .unwrap_or(job.now);
         let anchor = scopes::master_ioc::anchor(name, None, earliest, &job.settings);
-        let built = scopes::master_ioc::build_group(group, &anchor, &job.settings, job.now);
+        let built = scopes::master_ioc::build_group(&rows, &anchor, &job.settings, job.now);
         let Some(built) = built else {
             delivered_now.insert(fingerprint);
             continue;
@@ -172,41 +169,14 @@ fn master_ioc_text(text: &str, job: &Job) -> anyhow::Result<Totals> {
     Ok(totals)
 }
 
-/// As `runtime::master_ioc::row_fingerprint`.
-fn row_fingerprint(row: &MasterIocRow<'_>, settings: u64) -> u64 {
-    Fingerprint::default()
-        .feed(&settings.to_le_bytes())
-        .feed(row.uid.as_bytes())
-        .feed(row.indicator.as_bytes())
-        .feed(row.indicator_type.as_bytes())
-        .feed(&row.detection_date.as_second().to_le_bytes())
-        .value()
-}
-
-/// Stands in for the runtime's settings fingerprint (computed once per file).
-fn master_ioc_settings_print(settings: &BuildSettings) -> u64 {
-    let mut print = Fingerprint::default()
-        .feed(settings.tlp.id().as_bytes())
-        .feed(&[
-            settings.create_observables as u8,
-            settings.create_indicators as u8,
-        ])
-        .feed(format!("{:?}", settings.master_ioc).as_bytes());
-    for excluded in &settings.master_ioc_excluded_types {
-        print = print.feed(excluded.as_bytes());
-    }
-    print.value()
-}
-
 /// The `get_master_yara` answer to queue messages: `tip::TipClient::get_master_yara`,
 /// then `runtime::master_yara::run` with no platform to reconcile with.
 pub fn convert_master_yara(body: Vec<u8>, job: &Job) -> anyhow::Result<Totals> {
-    let encoded = response::parse_master(Endpoint::GetMasterYara, "master_yara", &body)
+    let encoded = response::parse_master(Endpoint::GetMasterYara, "master_yara", body)
         .context("reading the get_master_yara answer")?;
-    drop(body);
-    let text =
-        payload::decode_text(&encoded, job.max_payload).context("decoding the Master YARA file")?;
-    drop(encoded);
+    let raw =
+        payload::decode_owned(encoded, job.max_payload).context("decoding the Master YARA file")?;
+    let (text, _) = text::mostly_utf8(raw).context("the Master YARA file")?;
     let file = yara::split(&text);
     let mut totals = Totals {
         items: (file.rules.len() + file.errors.len()) as u64,

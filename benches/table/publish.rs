@@ -311,19 +311,21 @@ fn sample_bodies() -> anyhow::Result<(Vec<Bytes>, usize)> {
     let mut csv = Vec::new();
     write_master_ioc(&master_ioc_params(SAMPLE_ROWS, DEFAULT_SEED), &mut csv)?;
     let text = String::from_utf8(csv).context("the generated CSV is UTF-8")?;
-    let rows: Vec<_> = master_ioc::rows(&text).filter_map(Result::ok).collect();
+    let mut reader = master_ioc::rows(&text);
+    let grouped = scopes::master_ioc::group_rows(&mut reader);
 
     let mut bodies = Vec::new();
     let mut bundles = 0;
-    for (name, indexes) in scopes::master_ioc::group_rows(&rows) {
-        let group: Vec<_> = indexes.iter().map(|&i| &rows[i]).collect();
-        let earliest = group
+    for group in &grouped.groups {
+        let rows = scopes::master_ioc::read_group(&mut reader, group, &mut Vec::new());
+        let name = &*group.name;
+        let earliest = rows
             .iter()
             .map(|r| r.detection_date)
             .min()
             .unwrap_or(job.now);
         let anchor = scopes::master_ioc::anchor(name, None, earliest, &job.settings);
-        let Some(built) = scopes::master_ioc::build_group(group, &anchor, &job.settings, job.now)
+        let Some(built) = scopes::master_ioc::build_group(&rows, &anchor, &job.settings, job.now)
         else {
             continue;
         };

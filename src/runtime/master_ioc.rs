@@ -134,7 +134,8 @@ pub async fn run(
     report
 }
 
-fn row_fingerprint(row: &master_ioc::MasterIocRow<'_>, settings: u64) -> u64 {
+/// What of a row shapes its objects: a group's fingerprint is made of its rows'.
+pub fn row_fingerprint(row: &master_ioc::MasterIocRow<'_>, settings: u64) -> u64 {
     Fingerprint::default()
         .feed(&settings.to_le_bytes())
         .feed(row.uid.as_bytes())
@@ -145,7 +146,7 @@ fn row_fingerprint(row: &master_ioc::MasterIocRow<'_>, settings: u64) -> u64 {
 }
 
 /// What of the configuration shapes a group's bundle: a change re-sends every group.
-fn settings_fingerprint(settings: &BuildSettings) -> u64 {
+pub fn settings_fingerprint(settings: &BuildSettings) -> u64 {
     let mut print = Fingerprint::default()
         .feed(settings.tlp.id().as_bytes())
         .feed(&[

@@ -430,13 +430,14 @@ pub fn decode(
         });
     };
 
+    // Each payload's encoded text is given up to its decoding, which reuses its buffer.
     let pdf = publication.report_pdf.and_then(|encoded| {
-        payload::decode(&encoded, max_payload)
+        payload::decode_owned(encoded, max_payload)
             .map_err(|e| report("PDF", e.to_string()))
             .ok()
     });
     let iocs = publication.report_iocs.and_then(|encoded| {
-        let bytes = payload::decode(&encoded, max_payload)
+        let bytes = payload::decode_owned(encoded, max_payload)
             .map_err(|e| report("OpenIOC payload", e.to_string()))
             .ok()?;
         openioc::parse(&bytes)

@@ -104,6 +104,8 @@ impl JsonObject {
         for (key, value) in &mut self.entries {
             if key.ends_with("_refs") {
                 if let Value::Array(items) = value {
+                    // A report of a big group holds thousands of refs: a set, not a scan.
+                    let mut seen: HashSet<String> = HashSet::with_capacity(items.len());
                     let mut out: Vec<Value> = Vec::with_capacity(items.len());
                     for item in items.drain(..) {
                         let Value::String(target) = &item else {
@@ -111,7 +113,7 @@ impl JsonObject {
                         };
                         let keep = kept.get(slot).copied().unwrap_or(false);
                         slot += 1;
-                        if keep && !out.iter().any(|o| o.as_str() == Some(target)) {
+                        if keep && seen.insert(target.clone()) {
                             out.push(item);
                         }
                     }
