@@ -8,8 +8,6 @@
 
 use std::io::Write;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 
 use super::pyjson;
@@ -86,9 +84,13 @@ impl MessageEncoder {
         body.extend_from_slice(br#", "entities_types": [], "content": ""#);
         let start = body.len();
         body.resize(start + encoded, 0);
-        let written = STANDARD
-            .encode_slice(&self.bundle, &mut body[start..])
-            .unwrap_or(0);
+        // SIMD base64: the message bodies are a third of what a Master IoC run writes.
+        let written = base64_simd::STANDARD
+            .encode(
+                &self.bundle,
+                base64_simd::Out::from_slice(&mut body[start..]),
+            )
+            .len();
         body.truncate(start + written);
         body.push(b'"');
         body.extend_from_slice(&self.tail);
@@ -145,6 +147,9 @@ fn write_string(out: &mut Vec<u8>, text: &str) {
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+
     use super::*;
     use crate::opencti::split::{JsonObject, split_json};
     use serde_json::{Value, json};

@@ -42,7 +42,7 @@ impl ReportAnchor {
             description: None,
             report_types: vec![self.settings.report_type.clone()],
             published: self.published.timestamp,
-            object_refs,
+            object_refs: stix::unique_refs(object_refs),
             labels: vec![],
             confidence,
             object_marking_refs: vec![marking.to_owned()],

@@ -5,8 +5,8 @@
 //! otherwise its `published` is the group's earliest detection date, which does not move
 //! from one run to the next (DESIGN.md difference 9).
 
+use foldhash::{HashMap, HashMapExt};
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use jiff::Timestamp;
 

@@ -224,7 +224,7 @@ pub fn build(input: PublicationInput, settings: &BuildSettings, now: Timestamp) 
         description: input.description.filter(|d| !d.is_empty()),
         report_types: vec![settings.publication.report_type.clone()],
         published: published.timestamp,
-        object_refs: refs,
+        object_refs: crate::stix::unique_refs(refs),
         labels,
         confidence: settings.confidence,
         object_marking_refs: vec![marking.to_owned()],

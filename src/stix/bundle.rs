@@ -1,6 +1,6 @@
 //! A STIX bundle: the unit a scope hands to a sink.
 
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt};
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};

@@ -17,5 +17,6 @@ pub use marking::{Tlp, UnknownTlp};
 pub use objects::{
     HashAlgorithm, Identity, Indicator, IntrusionSet, Location, LocationKind, MainObservableType,
     MarkingDefinition, Observable, ObservableValue, PdfFile, Relationship, Report, StixObject,
+    unique_refs,
 };
 pub use time::PyDateTime;

@@ -460,7 +460,7 @@ impl ObservableValue {
             | ObservableValue::CertificateSubject(_) => {
                 let mut canonical = String::new();
                 ids::write_canonical(&mut canonical, &properties);
-                let derived = uuid::Uuid::new_v5(&ids::NAMESPACE, canonical.as_bytes());
+                let derived = ids::uuid5(canonical.as_bytes());
                 let mut bytes = *derived.as_bytes();
                 bytes[6] = (bytes[6] & 0x0f) | 0x40;
                 format!("{}--{}", self.stix_type(), uuid::Uuid::from_bytes(bytes))
@@ -617,6 +617,21 @@ impl Serialize for PdfFile {
         map.serialize_entry("no_trigger_import", &true)?;
         map.end()
     }
+}
+
+/// `refs` with each id kept once, where it first appears: what the splitter would leave
+/// of a report's list (pycti collapses repeats), done once here so that a report whose
+/// group repeats a value is not rewritten through JSON on its way to the queue.
+pub fn unique_refs(refs: Vec<String>) -> Vec<String> {
+    let mut seen: foldhash::HashSet<String> = foldhash::HashSetExt::with_capacity(refs.len());
+    let mut unique = Vec::with_capacity(refs.len());
+    for id in refs {
+        if !seen.contains(id.as_str()) {
+            seen.insert(id.clone());
+            unique.push(id);
+        }
+    }
+    unique
 }
 
 /// A `report`: one per publication, Master IoC group or Master YARA group.

@@ -4,7 +4,7 @@
 //! default map sorts keys; [`JsonObject`] keeps the order of the top-level keys (nested
 //! values are plain [`Value`]s, whose order the splitter never depends on).
 
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt};
 use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};

@@ -14,7 +14,7 @@
 mod json;
 mod types;
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use serde_json::Value;
 
@@ -433,7 +433,8 @@ fn has_repeated_list_entry(object: &StixObject) -> bool {
         StixObject::Relationship(o) => repeats(&o.object_marking_refs),
         StixObject::Report(o) => {
             // Long report lists: a set beats the quadratic scan.
-            let mut seen = std::collections::HashSet::with_capacity(o.object_refs.len());
+            let mut seen =
+                <foldhash::HashSet<_> as foldhash::HashSetExt>::with_capacity(o.object_refs.len());
             !o.object_refs.iter().all(|id| seen.insert(id.as_str()))
                 || repeats(&o.object_marking_refs)
         }
