@@ -14,6 +14,10 @@ use super::pyjson;
 use super::split::{SplitItem, SplitObject};
 use crate::stix::StixObject;
 
+/// JSON of at least this size is encoded in its own buffer (see
+/// [`MessageEncoder::encode_in_place`]); smaller messages reuse the JSON buffer.
+const IN_PLACE_FROM: usize = 1 << 20;
+
 /// Builds queue messages for one work: the applicant and work id are fixed, the rest
 /// changes per message.
 #[derive(Debug)]
@@ -77,11 +81,17 @@ impl MessageEncoder {
     ) -> Result<Bytes, MessageError> {
         self.write_bundle(bundle_id, item)?;
 
+        let mut prefix = Vec::with_capacity(self.head.len() + 64);
+        prefix.extend_from_slice(&self.head);
+        let _ = write!(prefix, "{sequence}");
+        prefix.extend_from_slice(br#", "entities_types": [], "content": ""#);
         let encoded = base64::encoded_len(self.bundle.len(), true).unwrap_or(usize::MAX);
-        let mut body = Vec::with_capacity(self.head.len() + 64 + encoded + self.tail.len());
-        body.extend_from_slice(&self.head);
-        let _ = write!(body, "{sequence}");
-        body.extend_from_slice(br#", "entities_types": [], "content": ""#);
+        if self.bundle.len() >= IN_PLACE_FROM {
+            return Ok(self.encode_in_place(&prefix, encoded));
+        }
+
+        let mut body = Vec::with_capacity(prefix.len() + encoded + 1 + self.tail.len());
+        body.extend_from_slice(&prefix);
         let start = body.len();
         body.resize(start + encoded, 0);
         // SIMD base64: the message bodies are a third of what a Master IoC run writes.
@@ -95,6 +105,40 @@ impl MessageEncoder {
         body.push(b'"');
         body.extend_from_slice(&self.tail);
         Ok(Bytes::from(body))
+    }
+
+    /// The body of a big message built in the JSON buffer itself: the JSON moves to the
+    /// end of the body's room and is encoded forward, each block's base64 landing behind
+    /// what is still to be read. A report carrying a 20 MB PDF is then held once as JSON
+    /// and once as its message, not a third time.
+    fn encode_in_place(&mut self, prefix: &[u8], encoded: usize) -> Bytes {
+        const BLOCK: usize = 3 * 1024;
+        let mut body = std::mem::replace(&mut self.bundle, Vec::with_capacity(4096));
+        let json_len = body.len();
+        let start = prefix.len();
+        let json_at = start + encoded - json_len;
+        body.resize(start + encoded + 1 + self.tail.len(), 0);
+        body.copy_within(0..json_len, json_at);
+        body[..start].copy_from_slice(prefix);
+
+        let mut block = [0u8; BLOCK];
+        let (mut read, mut write) = (0, start);
+        while read < json_len {
+            let len = BLOCK.min(json_len - read);
+            block[..len].copy_from_slice(&body[json_at + read..json_at + read + len]);
+            let out = base64::encoded_len(len, true).unwrap_or(0);
+            write += base64_simd::STANDARD
+                .encode(
+                    &block[..len],
+                    base64_simd::Out::from_slice(&mut body[write..write + out]),
+                )
+                .len();
+            read += len;
+        }
+        debug_assert_eq!(write, start + encoded);
+        body[write] = b'"';
+        body[write + 1..].copy_from_slice(&self.tail);
+        Bytes::from(body)
     }
 
     /// Writes `{"type": "bundle", "id": …, "spec_version": "2.1", "x_opencti_seq": n,
@@ -131,11 +175,6 @@ impl MessageEncoder {
         }
         out.extend_from_slice(b"]}");
         Ok(())
-    }
-
-    /// The last split bundle written, as JSON text (for logs and tests).
-    pub fn last_bundle(&self) -> &[u8] {
-        &self.bundle
     }
 }
 
@@ -217,5 +256,57 @@ mod tests {
             .encode("bundle--b", 1, &split.items[0])
             .unwrap();
         assert!(body.ends_with(br#""no_split": false}"#));
+    }
+
+    /// A big object (here a file of about 1.5 MB) takes the in-place path: its message
+    /// is byte for byte what the small path writes, around every block boundary.
+    #[test]
+    fn big_messages_are_encoded_in_place_exactly() {
+        let mut encoder = MessageEncoder::new("u", Some("w"));
+        for extra in [0usize, 1, 2, 3071, 3072, 3073] {
+            let data = "A".repeat(IN_PLACE_FROM + extra);
+            let text = json!({"id": "bundle--b", "objects": [
+                {"type": "identity", "id": "identity--a", "name": data}]})
+            .to_string();
+            let split = split_json(text.as_bytes(), true).unwrap();
+            let body = encoder.encode("bundle--b", 7, &split.items[0]).unwrap();
+
+            let envelope: JsonObject = serde_json::from_slice(&body).unwrap();
+            let content = envelope.get("content").unwrap().as_str().unwrap();
+            let bundle: Value = serde_json::from_slice(&STANDARD.decode(content).unwrap()).unwrap();
+            assert_eq!(
+                bundle["objects"][0]["name"].as_str().unwrap().len(),
+                data.len()
+            );
+            assert_eq!(envelope.get("action_sequence"), Some(&json!(7)));
+            assert!(body.ends_with(br#""no_split": false, "work_id": "w"}"#));
+
+            // The content is the base64 crate's own encoding of the JSON it carries.
+            let json = STANDARD.decode(content).unwrap();
+            let at = envelope_prefix_len(&body);
+            assert_eq!(
+                &body[at..at + content.len()],
+                STANDARD.encode(&json).as_bytes()
+            );
+            assert_eq!(body[at + content.len()], b'"', "extra {extra}");
+        }
+
+        // The next small message still works with the buffer given away.
+        let split = split_json(
+            br#"{"id": "bundle--b", "objects": [{"type": "identity", "id": "identity--a"}]}"#,
+            true,
+        )
+        .unwrap();
+        let body = encoder.encode("bundle--b", 1, &split.items[0]).unwrap();
+        assert!(body.ends_with(br#""work_id": "w"}"#));
+    }
+
+    /// Where the base64 content starts in a message body.
+    fn envelope_prefix_len(body: &[u8]) -> usize {
+        let marker = br#""content": ""#;
+        body.windows(marker.len())
+            .position(|w| w == marker)
+            .unwrap()
+            + marker.len()
     }
 }
