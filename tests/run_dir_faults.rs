@@ -405,3 +405,154 @@ async fn a_master_ioc_line_of_invalid_utf8_costs_that_line_only() {
     assert_eq!(all.len() - some.len(), 1, "only the damaged row is lost");
     assert!(h.state_seconds("latest_master_ioc_timestamp").is_some());
 }
+
+/// Waits until `done` holds, polling; false after `limit`.
+async fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    done()
+}
+
+/// SIGTERM while every `get_one` answers 503: the run ends at once instead of going
+/// through each publication's retry schedule (about 95 s each here), exits as stopped,
+/// and the cursor stays before every publication not delivered.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_during_a_tip_outage_stops_the_run_at_once() {
+    let (mut h, order) = publication_harness().await;
+    h.set("KASPERSKY_MAX_RETRIES", 5)
+        .set("KASPERSKY_RETRY_MAX_DELAY_SEC", 30);
+    h.sim
+        .faults()
+        .push_times(Endpoint::GetOne, status(503, None), 10_000);
+
+    let mut child = h.spawn_once();
+    assert!(
+        eventually(Duration::from_secs(60), || h.sim.requests(Endpoint::GetOne)
+            >= 1)
+        .await,
+        "the first publication is asked for:\n{}",
+        h.log()
+    );
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut exit = None;
+    let ended = eventually(Duration::from_secs(60), || {
+        exit = child.try_wait().expect("the child can be waited for");
+        exit.is_some()
+    })
+    .await;
+    if !ended {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    assert!(ended, "the run ends soon after SIGTERM:\n{}", h.log());
+    assert!(
+        exit.unwrap().success(),
+        "a stop is no failure:\n{}",
+        h.log()
+    );
+
+    // The first try of the first publication, perhaps its first retry: no schedule.
+    let asked = h.sim.requests(Endpoint::GetOne);
+    assert!(
+        asked <= 2,
+        "{asked} get_one requests for {} publications",
+        order.len()
+    );
+    assert!(written(&h).is_empty());
+    let cursor = h.state_seconds("latest_publication_timestamp").unwrap_or(0);
+    assert!(
+        cursor < order[0].updated,
+        "the cursor {cursor} passed an undelivered publication: {}",
+        h.state()
+    );
+    assert!(
+        h.state_seconds("latest_run_timestamp").is_none(),
+        "a stopped run is no run"
+    );
+
+    // Nothing was lost: the next run imports everything.
+    h.sim.faults().clear();
+    h.set("KASPERSKY_RETRY_MAX_DELAY_SEC", 1);
+    h.run_once().await.assert_success();
+    assert_eq!(written(&h), ids(&order.iter().collect::<Vec<_>>()));
+}
+
+/// Every `get_one` answers 503: after 3 publications in a row have failed past their
+/// retries the scope stops asking, says the TIP looks unavailable, and the cursor does
+/// not move; the next run, the TIP back, imports everything.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tip_outage_stops_the_scope_after_three_publications() {
+    let (mut h, order) = publication_harness().await;
+    let retries = 2;
+    h.set("KASPERSKY_MAX_RETRIES", retries);
+    assert!(order.len() > 3, "publications left after the breaker");
+    h.sim
+        .faults()
+        .push_times(Endpoint::GetOne, status(503, None), 10_000);
+
+    let first = h.run_once().await;
+    first.assert_failure();
+    assert!(
+        first.stderr.contains(
+            "the TIP looks unavailable: 3 publications in a row failed; \
+             the rest are left for the next run"
+        ),
+        "{}",
+        first.stderr
+    );
+    assert_eq!(
+        h.sim.requests(Endpoint::GetOne),
+        3 * (retries + 1),
+        "three publications, each through its retries, and no more"
+    );
+    assert!(written(&h).is_empty());
+    let cursor = h.state_seconds("latest_publication_timestamp").unwrap_or(0);
+    assert!(cursor < order[0].updated, "{}", h.state());
+
+    h.sim.faults().clear();
+    h.sim.counts().reset();
+    h.run_once().await.assert_success();
+    assert_eq!(h.sim.requests(Endpoint::GetOne), order.len() as u64);
+    assert_eq!(written(&h), ids(&order.iter().collect::<Vec<_>>()));
+    assert_eq!(
+        h.state_seconds("latest_publication_timestamp"),
+        Some(order.last().unwrap().updated)
+    );
+}
+
+/// With several requests in flight the breaker still counts publications in delivery
+/// order: a failure between successes does not trip it, and at most the requests already
+/// in flight are made past the third failure in a row.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_breaker_counts_in_delivery_order_with_requests_in_flight() {
+    let (mut h, order) = publication_harness().await;
+    let (retries, concurrency) = (1, 3);
+    h.set("KASPERSKY_MAX_RETRIES", retries)
+        .set("KASPERSKY_PUBLICATION_CONCURRENCY", concurrency);
+    assert!(
+        order.len() as u64 > 3 + concurrency,
+        "publications past the breaker"
+    );
+    h.sim
+        .faults()
+        .push_times(Endpoint::GetOne, status(503, None), 10_000);
+
+    h.run_once().await.assert_failure();
+    let asked = h.sim.requests(Endpoint::GetOne);
+    let most = (3 + concurrency - 1) * (retries + 1);
+    assert!(
+        asked >= 3 * (retries + 1) && asked <= most,
+        "{asked} get_one requests, expected at most {most}"
+    );
+    assert!(written(&h).is_empty());
+}

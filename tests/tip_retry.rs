@@ -250,3 +250,30 @@ async fn zero_retries_means_one_try() {
     );
     assert_eq!(h.sim.requests(Endpoint::GetList), 1);
 }
+
+/// A cancelled client gives up at once, in the wait before a retry: no more tries, a
+/// clear error, long before the backoff (a minute here) would have ended.
+#[tokio::test]
+async fn cancelling_ends_the_wait_before_a_retry() {
+    let mut h = Harness::generated().await;
+    h.settings.base_delay = Duration::from_secs(60);
+    h.settings.retry_max_delay = Duration::from_secs(60);
+    h.settings.max_retries = 5;
+    h.sim
+        .faults()
+        .push_times(Endpoint::GetList, status(503), 100);
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let stop = cancel.clone();
+    let client = h
+        .client()
+        .cancelled_by(cancel)
+        .on_retry(move |_| stop.cancel());
+
+    let result = tokio::time::timeout(Duration::from_secs(30), client.get_list(None, None))
+        .await
+        .expect("the call ends soon after the cancel");
+    let error = result.expect_err("a cancelled call fails");
+    assert!(matches!(error, TipError::Cancelled { .. }), "{error}");
+    assert!(error.to_string().contains("cancelled"), "{error}");
+    assert_eq!(h.sim.requests(Endpoint::GetList), 1);
+}

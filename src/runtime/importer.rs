@@ -33,7 +33,9 @@ pub struct Importer {
 }
 
 impl Importer {
-    /// An importer for one run.
+    /// An importer for one run. The TIP client is tied to `cancel`, so that a stop
+    /// request ends a call in flight or waiting to retry at once instead of after its
+    /// whole retry schedule.
     pub fn new(
         tip: TipClient,
         settings: BuildSettings,
@@ -42,7 +44,7 @@ impl Importer {
         cancel: CancellationToken,
     ) -> Self {
         Importer {
-            tip,
+            tip: tip.cancelled_by(cancel.clone()),
             settings,
             kaspersky,
             platform,
@@ -99,6 +101,16 @@ fn index_by_name(list: Vec<Publication>) -> HashMap<String, KnownPublication> {
             .or_insert(candidate);
     }
     index
+}
+
+/// After a Master file fetch that returned nothing: when a stop request ended it, the
+/// scope was interrupted, not failed (the file is fetched again next run either way).
+/// The fetch is the scope's first step, so its only failure is the cancelled call.
+pub fn stopped_while_fetching(importer: &Importer, report: &mut ScopeReport) {
+    if importer.cancel.is_cancelled() {
+        report.failures.clear();
+        report.interrupted = true;
+    }
 }
 
 /// Times a TIP call for the latency metric.

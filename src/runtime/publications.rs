@@ -17,7 +17,7 @@ use super::state::{LATEST_PUBLICATION, State};
 use crate::config::Scope;
 use crate::scopes::publication;
 use crate::sink::{BundleLabel, Sinks};
-use crate::tip::Publication;
+use crate::tip::{Publication, TipError};
 
 /// Ids of publications delivered beyond the cursor (after one that failed).
 pub const DELIVERED_AHEAD: &str = "kaspersky_publications_delivered_ahead";
@@ -25,6 +25,13 @@ pub const DELIVERED_AHEAD: &str = "kaspersky_publications_delivered_ahead";
 /// At most this many ids are kept ahead of the cursor; beyond, a few may be sent twice
 /// (OpenCTI merges them), but the state stays small.
 const MAX_AHEAD: usize = 2000;
+
+/// After this many publications in a row failed because the TIP looked down (see
+/// [`TipError::is_unavailable`]), the scope stops asking: each one has already waited out
+/// its whole retry schedule, so going on through the list would make one run take hours
+/// during an outage. The rest are left for the next run. Counted in delivery order, so
+/// requests in flight (`publication_concurrency`) do not change when it trips.
+const OUTAGE_AFTER: usize = 3;
 
 /// What happened to one listed publication.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,16 +110,25 @@ pub async fn run(
         .buffered(concurrency);
     let mut cursor = 0;
     let mut progress = Progress::new("publication", "publications", work.len());
+    let mut unavailable_in_a_row = 0;
     while let Some((index, result)) = next(&mut built, &work, &mut cursor).await {
         progress.advance(1);
         if importer.cancel.is_cancelled() {
-            fates[index] = Fate::Failed;
+            // This one and every one not reached stay before the cursor; dropping the
+            // stream ends the requests still in flight.
+            left_for_next_run(&mut fates, &work[cursor - 1..]);
             report.interrupted = true;
-            continue;
+            tracing::info!(
+                scope = "publication",
+                left = work.len() + 1 - cursor,
+                "Stopping: publications left for the next run"
+            );
+            break;
         }
         let item = &items[index];
         match result {
             Ok(built) => {
+                unavailable_in_a_row = 0;
                 report.skip(built.skipped);
                 let label = BundleLabel {
                     scope: "publication",
@@ -145,12 +161,36 @@ pub async fn run(
             Err(error) => {
                 fates[index] = Fate::Failed;
                 report.fail(format!("publication {}: {error}", item.id), "tip");
+                if !error.is_unavailable() {
+                    unavailable_in_a_row = 0;
+                    continue;
+                }
+                unavailable_in_a_row += 1;
+                if unavailable_in_a_row >= OUTAGE_AFTER {
+                    // Not `report.fail`: no item failed here, the metric counts items.
+                    let left = work.len() - cursor;
+                    left_for_next_run(&mut fates, &work[cursor..]);
+                    let what = format!(
+                        "the TIP looks unavailable: {unavailable_in_a_row} publications in a \
+                         row failed; the rest are left for the next run"
+                    );
+                    tracing::error!(scope = "publication", left, error = %what, "Import stopped");
+                    report.failures.push(what);
+                    break;
+                }
             }
         }
     }
 
     report.state = cursor_state(&items, &fates, start);
     report
+}
+
+/// Marks the publications of `work` as failed, so that the cursor stays before them.
+fn left_for_next_run(fates: &mut [Fate], work: &[usize]) {
+    for &index in work {
+        fates[index] = Fate::Failed;
+    }
 }
 
 /// The next built publication, with its index in `items`.
@@ -169,7 +209,7 @@ async fn fetch_and_build(
     importer: &Importer,
     item: &Publication,
     now: Timestamp,
-) -> Result<Box<publication::Built>, crate::tip::TipError> {
+) -> Result<Box<publication::Built>, TipError> {
     let full = timed("get_one", importer.tip.get_one(&item.id)).await?;
     let settings = importer.settings.clone();
     let max_payload = importer.kaspersky.max_payload_bytes;

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use reqwest::header::RETRY_AFTER;
+use tokio_util::sync::CancellationToken;
 
 use super::error::excerpt;
 use super::retry::{self, Failure, RetryPolicy};
@@ -59,6 +60,9 @@ pub struct TipClient {
     max_body_bytes: u64,
     retries: Arc<AtomicU64>,
     on_retry: Option<RetryHook>,
+    /// A stop request ends the request in flight and any retry wait (see
+    /// [`TipClient::cancelled_by`]); never cancelled unless one is given.
+    cancel: CancellationToken,
 }
 
 impl fmt::Debug for TipClient {
@@ -120,6 +124,7 @@ impl TipClient {
             max_body_bytes: settings.max_body_bytes,
             retries: Arc::new(AtomicU64::new(0)),
             on_retry: None,
+            cancel: CancellationToken::new(),
         })
     }
 
@@ -127,6 +132,15 @@ impl TipClient {
     /// in metrics.
     pub fn on_retry(mut self, hook: impl Fn(&RetryEvent) + Send + Sync + 'static) -> TipClient {
         self.on_retry = Some(Arc::new(hook));
+        self
+    }
+
+    /// Ends every call (the request in flight, a body being read, a wait before a retry)
+    /// with [`TipError::Cancelled`] as soon as `cancel` fires. Without it a stop request
+    /// would wait for the whole retry schedule of each call still running, minutes during
+    /// a TIP outage.
+    pub fn cancelled_by(mut self, cancel: CancellationToken) -> TipClient {
+        self.cancel = cancel;
         self
     }
 
@@ -213,8 +227,11 @@ impl TipClient {
         let url = format!("{}{}", self.base_url, endpoint.path());
         let mut retry = 0;
         loop {
-            let (failure, error) = match self.try_once(endpoint, &url, query, publication_id).await
-            {
+            let attempt = self.try_once(endpoint, &url, query, publication_id);
+            let Some(result) = self.cancel.run_until_cancelled(attempt).await else {
+                return Err(TipError::Cancelled { endpoint });
+            };
+            let (failure, error) = match result {
                 Ok(body) => return Ok(body),
                 Err(failed) => failed,
             };
@@ -239,7 +256,14 @@ impl TipClient {
                 status: failure.status(),
                 reason: error.to_string(),
             });
-            tokio::time::sleep(delay).await;
+            if self
+                .cancel
+                .run_until_cancelled(tokio::time::sleep(delay))
+                .await
+                .is_none()
+            {
+                return Err(TipError::Cancelled { endpoint });
+            }
             retry += 1;
         }
     }

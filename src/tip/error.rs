@@ -166,6 +166,10 @@ pub enum TipError {
     /// Any other failure of the HTTP stack.
     #[error("request to {endpoint} failed: {detail}")]
     Request { endpoint: Endpoint, detail: String },
+
+    /// A stop request ended the call (the request in flight or the wait before a retry).
+    #[error("request to {endpoint} cancelled: the connector is stopping")]
+    Cancelled { endpoint: Endpoint },
 }
 
 impl TipError {
@@ -187,6 +191,21 @@ impl TipError {
                 | TipError::TlsHandshake { .. }
                 | TipError::ServerCertificate { .. }
         )
+    }
+
+    /// True when the TIP looks down rather than refusing this one request: it could not
+    /// be reached, did not answer in time, or answered a transient status (5xx, 429), and
+    /// the retries, if any, did not help. A run seeing this for several publications in a
+    /// row stops asking (see the publication scope's circuit breaker).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            TipError::RetriesExhausted { .. }
+            | TipError::Connect { .. }
+            | TipError::Timeout { .. }
+            | TipError::Interrupted { .. } => true,
+            TipError::Status { status, .. } => super::retry::is_transient_status(*status),
+            _ => false,
+        }
     }
 }
 
@@ -235,5 +254,26 @@ mod tests {
         let endpoint = Endpoint::GetList;
         assert!(TipError::Unauthorized { endpoint }.is_permanent());
         assert!(!TipError::Timeout { endpoint }.is_permanent());
+    }
+
+    #[test]
+    fn an_outage_is_told_from_a_refused_request() {
+        let endpoint = Endpoint::GetOne;
+        let unavailable = |status| TipError::Status {
+            endpoint,
+            status,
+            excerpt: String::new(),
+        };
+        assert!(unavailable(503).is_unavailable());
+        assert!(!unavailable(501).is_unavailable());
+        assert!(TipError::Timeout { endpoint }.is_unavailable());
+        let exhausted = TipError::RetriesExhausted {
+            endpoint,
+            attempts: 3,
+            last: Box::new(unavailable(502)),
+        };
+        assert!(exhausted.is_unavailable());
+        assert!(!TipError::Unauthorized { endpoint }.is_unavailable());
+        assert!(!TipError::Cancelled { endpoint }.is_unavailable());
     }
 }

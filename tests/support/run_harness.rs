@@ -94,6 +94,26 @@ impl RunHarness {
         output(command).await
     }
 
+    /// Starts `run --once --state-file state.json` without waiting, its output in
+    /// `output.log` of the working directory (a pipe nobody reads could fill and stall
+    /// the child); read it with [`RunHarness::log`].
+    pub fn spawn_once(&self) -> std::process::Child {
+        let log = std::fs::File::create(self.dir.path().join("output.log")).expect("log file");
+        let mut command = connector(self.dir.path());
+        command
+            .envs(&self.env)
+            .args(["--log-format", "text", "run", "--once", "--state-file"])
+            .arg(self.state_path())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log);
+        command.spawn().expect("the connector binary starts")
+    }
+
+    /// What the child of [`RunHarness::spawn_once`] wrote so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("output.log")).unwrap_or_default()
+    }
+
     /// The state file as JSON (an empty object when there is none).
     pub fn state(&self) -> Value {
         match std::fs::read(self.state_path()) {
