@@ -103,16 +103,6 @@ fn index_by_name(list: Vec<Publication>) -> HashMap<String, KnownPublication> {
     index
 }
 
-/// After a Master file fetch that returned nothing: when a stop request ended it, the
-/// scope was interrupted, not failed (the file is fetched again next run either way).
-/// The fetch is the scope's first step, so its only failure is the cancelled call.
-pub fn stopped_while_fetching(importer: &Importer, report: &mut ScopeReport) {
-    if importer.cancel.is_cancelled() {
-        report.failures.clear();
-        report.interrupted = true;
-    }
-}
-
 /// Times a TIP call for the latency metric.
 pub async fn timed<T>(
     endpoint: &'static str,

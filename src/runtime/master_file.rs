@@ -8,6 +8,7 @@
 use super::importer::{Importer, ScopeReport, timed};
 use crate::formats::{payload, text};
 use crate::scopes::Skipped;
+use crate::tip::TipError;
 
 /// Which Master file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +39,11 @@ pub async fn fetch_text(
     };
     let encoded = match fetched {
         Ok(encoded) => encoded,
+        Err(TipError::Cancelled { .. }) => {
+            // A stop request: the file is fetched again next run, nothing failed.
+            report.interrupted = true;
+            return None;
+        }
         Err(error) => {
             report.fail(format!("cannot fetch the {title} file: {error}"), "tip");
             return None;

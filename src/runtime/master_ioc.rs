@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::digest::{self, Fingerprint};
-use super::importer::{Importer, ScopeReport, stopped_while_fetching};
+use super::importer::{Importer, ScopeReport};
 use super::master_file::{MasterFile, fetch_text};
 use super::progress::Progress;
 use super::schedule::master_file_is_due;
@@ -45,7 +45,6 @@ pub async fn run(
     report.state = keys;
 
     let Some(text) = fetch_text(importer, MasterFile::Ioc, &mut report).await else {
-        stopped_while_fetching(importer, &mut report);
         return report;
     };
 

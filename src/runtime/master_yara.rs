@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use serde_json::{Map, Value};
 
 use super::digest::{self, Fingerprint};
-use super::importer::{Importer, ScopeReport, stopped_while_fetching};
+use super::importer::{Importer, ScopeReport};
 use super::master_file::{MasterFile, fetch_text};
 use super::progress::Progress;
 use super::schedule::master_file_is_due;
@@ -78,7 +78,6 @@ pub async fn run(
     report.state.set(PENDING, Value::Bool(true));
 
     let Some(text) = fetch_text(importer, MasterFile::Yara, &mut report).await else {
-        stopped_while_fetching(importer, &mut report);
         return report;
     };
     let file = tokio::task::block_in_place(|| yara::split(&text));
