@@ -31,6 +31,9 @@ pub struct Plan {
     pub publish_messages: usize,
 }
 
+/// OpenIOC items of the publication whose memory is the PDF's.
+const PDF_ALONE_ITEMS: usize = 100;
+
 impl Plan {
     /// The plan of a set of sizes.
     pub fn new(sizes: Sizes) -> Plan {
@@ -65,15 +68,19 @@ impl Plan {
                 "rules",
             ));
         }
-        let mut publication = run(
-            CaseName::Publication,
-            Kind::Publication,
-            items,
-            pdf,
-            "items",
-        );
-        publication.size = format!("{} + {} MB PDF", publication.size, pdf / 1_000_000);
-        runs.push(publication);
+        // The PDF alone (a usual publication's few items), then with many items: the
+        // memory target is about the PDF, the second shows what items add to it.
+        for items in [PDF_ALONE_ITEMS, items] {
+            let mut publication = run(
+                CaseName::Publication,
+                Kind::Publication,
+                items,
+                pdf,
+                "items",
+            );
+            publication.size = format!("{} + {} MB PDF", publication.size, pdf / 1_000_000);
+            runs.push(publication);
+        }
         runs.push(run(CaseName::World, Kind::World, worlds, 0, "publications"));
         Plan {
             runs,
