@@ -77,10 +77,10 @@ pub async fn run(
     let mut report = ScopeReport::new(Scope::MasterYara);
     report.state.set(PENDING, Value::Bool(true));
 
-    let Some(text) = fetch_text(importer, MasterFile::Yara, &mut report).await else {
+    let Some((text, bad_lines)) = fetch_text(importer, MasterFile::Yara, &mut report).await else {
         return report;
     };
-    let file = tokio::task::block_in_place(|| yara::split(&text));
+    let file = tokio::task::block_in_place(|| yara::split_except(&text, &bad_lines));
     report.fetched = file.rules.len() + file.errors.len();
     super::metrics::items_fetched("master_yara", report.fetched as u64);
     report.skip(scopes::master_yara::skipped(&file));
