@@ -371,6 +371,32 @@ async fn a_master_yara_line_of_invalid_utf8_costs_its_rule() {
     );
 }
 
+/// A state time that cannot be read stops the run with the key and the value named, and
+/// the state is left for the user to fix: read as "no value" it would restart the scope
+/// from the beginning and re-import everything.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_state_time_that_is_not_a_time_stops_the_run() {
+    let h = RunHarness::start(generate(&GenerateParams::default())).await;
+    for value in [
+        serde_json::json!("abc"),
+        serde_json::json!(99_999_999_999_999_i64),
+    ] {
+        let state = serde_json::json!({
+            "latest_publication_timestamp": value,
+            "latest_run_timestamp": 1_700_000_000,
+        });
+        h.write_state(&state);
+        let run = h.run_once().await;
+        run.assert_failure();
+        assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
+        let named = format!("latest_publication_timestamp holds {value}");
+        assert!(run.stderr.contains(&named), "{named}: {}", run.stderr);
+        assert_eq!(h.state(), state, "the state is left as it is");
+        assert!(h.bundles().is_empty(), "nothing is imported");
+        assert_eq!(h.sim.requests(Endpoint::GetList), 0, "nothing is fetched");
+    }
+}
+
 /// The list of publications failing past its retries fails the scope and moves no
 /// cursor; the next run imports everything.
 #[tokio::test(flavor = "multi_thread")]
