@@ -314,10 +314,7 @@ fn master_yara_file(
         } else {
             group.clone()
         };
-        let key = built
-            .report_id
-            .clone()
-            .unwrap_or_else(|| built.bundle.id().to_owned());
+        let key = crate::runtime::master_yara::bundle_key(&group, built.report_id.as_deref());
         output.write(
             &BundleLabel {
                 scope: "master_yara",

@@ -179,10 +179,7 @@ pub async fn run(
         } else {
             name.clone()
         };
-        let key = built
-            .report_id
-            .clone()
-            .unwrap_or_else(|| built.bundle.id().to_owned());
+        let key = bundle_key(name, built.report_id.as_deref());
         match sinks
             .deliver(
                 &BundleLabel {
@@ -232,6 +229,16 @@ pub async fn run(
         keys
     };
     report
+}
+
+/// What names a group's bundle (and so its file in directory mode): the report id, or for
+/// the group without a report a fingerprint of its name. Not the bundle id: that changes
+/// with every run (`created` is now), so each run would leave one more file behind.
+pub fn bundle_key(group: &str, report_id: Option<&str>) -> String {
+    match report_id {
+        Some(id) => id.to_owned(),
+        None => format!("group--{:08x}", digest::group(group, [])),
+    }
 }
 
 /// The keys of a file whose every group was delivered.
@@ -333,6 +340,15 @@ mod tests {
 
     fn t(text: &str) -> Option<Timestamp> {
         crate::formats::dates::parse(text)
+    }
+
+    #[test]
+    fn a_group_without_report_has_a_key_of_its_name_only() {
+        let key = bundle_key("", None);
+        assert_eq!(key, bundle_key("", None));
+        assert!(key.starts_with("group--"), "{key}");
+        assert_ne!(key, bundle_key("other", None));
+        assert_eq!(bundle_key("", Some("report--1")), "report--1");
     }
 
     #[test]

@@ -115,6 +115,7 @@ pub async fn run(
             directory,
             queue: None,
             work_id: None,
+            files_written: Vec::new(),
         };
         let mut service = Local {
             config: &config,
@@ -201,6 +202,7 @@ pub async fn run(
         directory,
         queue: Some(queue),
         work_id: None,
+        files_written: Vec::new(),
     };
     let mut service = Platform {
         config: &config,
