@@ -141,3 +141,30 @@ async fn demo_run_again_into_the_same_folder_shows_the_same_counts() {
         assert_eq!(files(), written, "the same file names");
     }
 }
+
+/// `demo` runs on built-in settings: its help says so, and a `--config` it is given is
+/// not read (a missing file is no error) but named, so that nobody thinks it applied.
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_says_it_does_not_read_the_configuration() {
+    let work = tempfile::tempdir().unwrap();
+    let mut help = connector(work.path());
+    help.args(["demo", "--help"]);
+    let help = harness::output(help).await;
+    help.assert_success();
+    assert!(help.stdout.contains("built-in settings"), "{}", help.stdout);
+
+    let mut command = connector(work.path());
+    command
+        .args(["demo", "--config", "absent.yml", "--out"])
+        .arg(work.path().join("bundles"))
+        .env("KASPERSKY_TLP", "purple");
+    let result = harness::output(command).await;
+    result.assert_success();
+    assert!(
+        result
+            .stderr
+            .contains("built-in settings; absent.yml is not read"),
+        "{}",
+        result.stderr
+    );
+}

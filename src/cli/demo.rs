@@ -1,4 +1,5 @@
-//! `demo`: the whole import on an embedded TIP simulator, without any configuration.
+//! `demo`: the whole import on an embedded TIP simulator, with built-in settings (no
+//! configuration file, no environment variables).
 //!
 //! It starts the simulator on a free loopback port with the project's own fictional
 //! world, points a default configuration at it, runs every scope once through the real

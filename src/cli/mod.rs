@@ -41,7 +41,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the connector: import on schedule into OpenCTI (what the container runs).
     Run(run::RunArgs),
-    /// Run the whole import once on a built-in TIP simulator, into ./bundles.
+    /// Run the whole import once on a built-in TIP simulator, into ./bundles, with built-in
+    /// settings: --config and environment variables are not read.
     #[cfg(feature = "simulator")]
     Demo(demo::DemoArgs),
     /// Convert files downloaded from the portal into STIX bundles, offline.
@@ -80,6 +81,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     #[cfg(feature = "simulator")]
     match cli.command {
         Command::Demo(args) => {
+            if let Some(path) = &cli.config {
+                eprintln!(
+                    "note: demo uses built-in settings; {} is not read",
+                    path.display()
+                );
+            }
             // Skipped items are counted in the table; only errors are worth a log line.
             logging::init(format, "error", "Kaspersky");
             crate::runtime::progress::enable_bars();
