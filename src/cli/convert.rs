@@ -314,7 +314,8 @@ fn master_yara_file(
         } else {
             group.clone()
         };
-        let key = crate::runtime::master_yara::bundle_key(&group, built.report_id.as_deref());
+        let report_id = built.report_id.as_deref();
+        let key = crate::runtime::master_yara::content_key(&group, &rules, report_id);
         output.write(
             &BundleLabel {
                 scope: "master_yara",

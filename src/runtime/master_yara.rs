@@ -234,10 +234,26 @@ pub async fn run(
 /// What names a group's bundle (and so its file in directory mode): the report id, or for
 /// the group without a report a fingerprint of its name. Not the bundle id: that changes
 /// with every run (`created` is now), so each run would leave one more file behind.
+/// Like a group with a report, the group keeps one file, holding its latest rules.
 pub fn bundle_key(group: &str, report_id: Option<&str>) -> String {
     match report_id {
         Some(id) => id.to_owned(),
         None => format!("group--{:08x}", digest::group(group, [])),
+    }
+}
+
+/// [`bundle_key`] for `convert`, where the group without a report is named after its
+/// rules too: two files converted into one folder must not overwrite each other's, and
+/// one file converted twice gives the same name.
+pub fn content_key(group: &str, rules: &[&YaraRule], report_id: Option<&str>) -> String {
+    match report_id {
+        Some(id) => id.to_owned(),
+        None => {
+            let rules = rules
+                .iter()
+                .map(|rule| Fingerprint::default().feed(rule.pattern.as_bytes()).value());
+            format!("group--{:08x}", digest::group(group, rules))
+        }
     }
 }
 
