@@ -1,4 +1,5 @@
-//! `check`: each part is tried in order and its failure has its own exit code (issue #8).
+//! `check`: each part is tried in order and its failure has its own exit code (issue #8);
+//! `run` uses the same code for a configuration problem.
 #![cfg(feature = "simulator")]
 
 use std::path::Path;
@@ -88,4 +89,45 @@ async fn each_failing_part_has_its_exit_code() {
     assert!(String::from_utf8_lossy(&wrong_password.stdout).contains("401"));
     let no_platform = check(dir.path(), &with("OPENCTI_URL", "http://127.0.0.1:9"));
     assert_eq!(code(&no_platform), 5, "OpenCTI");
+}
+
+/// `run` refuses a configuration it cannot run with exit code 2, as it does one it cannot
+/// read: the README says configuration problems exit 2.
+#[test]
+fn run_exits_2_on_a_configuration_it_cannot_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |vars: &[(&str, &str)]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_connector-kaspersky"));
+        command
+            .args(["run", "--once"])
+            .current_dir(dir.path())
+            .env_clear();
+        command.env("PATH", std::env::var("PATH").unwrap_or_default());
+        command.envs(vars.iter().copied());
+        command.output().unwrap()
+    };
+    let kaspersky = [
+        ("KASPERSKY_USER", "user"),
+        ("KASPERSKY_PASSWORD", "password"),
+        ("KASPERSKY_CERTIFICATE_PATH", "/nonexistent.pem"),
+    ];
+    let cases: [(&[(&str, &str)], &str); 3] = [
+        (&[("OPENCTI_TOKEN", "t")], "OPENCTI_URL"),
+        (
+            &[
+                ("CONNECTOR_SEND_TO_QUEUE", "false"),
+                ("CONNECTOR_SEND_TO_DIRECTORY", "false"),
+            ],
+            "bundles would go nowhere",
+        ),
+        (&[("KASPERSKY_TLP", "purple")], "KASPERSKY_TLP"),
+    ];
+    for (vars, named) in cases {
+        let mut vars = vars.to_vec();
+        vars.extend(kaspersky);
+        let output = run(&vars);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(code(&output), 2, "{named}: {stderr}");
+        assert!(stderr.contains(named), "{named}: {stderr}");
+    }
 }

@@ -222,3 +222,52 @@ fn undated_groups_keep_their_report_ids_from_run_to_run() {
     let name = "Quietfinch undated notes";
     assert_eq!(first[name], later[name]);
 }
+
+/// A byte that is not UTF-8 in a condition's comment: blanking the line would change the
+/// rule (here `filesize < 64` would go and the rule would match everything). The rule is
+/// dropped and named with its lines; every other rule converts exactly as before.
+#[test]
+fn a_rule_with_a_line_that_is_not_utf8_is_dropped_whole() {
+    let clean = std::fs::read(fixture("master_yara.yar")).unwrap();
+    let text = String::from_utf8(clean.clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let first = 1 + lines
+        .iter()
+        .position(|l| *l == "rule Quietfinch_Undated")
+        .unwrap();
+    let bad = 1 + lines
+        .iter()
+        .position(|l| l.trim() == "filesize < 64")
+        .unwrap();
+    let last = bad + 1;
+    assert_eq!(lines[last - 1], "}");
+    let mut damaged = Vec::new();
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        damaged.extend_from_slice(line.trim_end_matches('\n').as_bytes());
+        if index + 1 == bad {
+            damaged.extend_from_slice(b" // caf\xe9");
+        }
+        if line.ends_with('\n') {
+            damaged.push(b'\n');
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("damaged.yar");
+    std::fs::write(&file, &damaged).unwrap();
+
+    let outcome = convert("master-yara", &file).success();
+    let named =
+        format!("not UTF-8 at line {bad} (YARA rule Quietfinch_Undated (lines {first}-{last}))");
+    assert!(outcome.stderr.contains(&named), "{named}\n{outcome}");
+    let indicators = |outcome: &cli::Outcome| -> BTreeMap<String, Value> {
+        outcome
+            .objects()
+            .into_iter()
+            .filter(|o| stix_type(o) == "indicator")
+            .map(|o| (o["name"].as_str().unwrap().to_owned(), o["pattern"].clone()))
+            .collect()
+    };
+    let mut expected = indicators(&convert("master-yara", &fixture("master_yara.yar")).success());
+    assert!(expected.remove("Quietfinch_Undated").is_some());
+    assert_eq!(indicators(&outcome), expected, "the other rules are intact");
+}

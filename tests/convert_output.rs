@@ -193,3 +193,22 @@ fn openioc_documents_without_id_do_not_overwrite_each_other() {
         "both documents' addresses survive: {values:?}"
     );
 }
+
+/// Converted again at another time, a YARA file gives the same file names: the group
+/// without a report is named after its rules, not after its bundle id (whose `created` is
+/// the time of the conversion).
+#[test]
+fn a_yara_file_converted_again_keeps_its_file_names() {
+    let out = tempfile::tempdir().unwrap();
+    let yara = fixture("master_yara.yar");
+    convert("master-yara", &yara)
+        .now(Some("2025-01-01T00:00:00Z"))
+        .out(out.path())
+        .success();
+    let first = file_names(out.path());
+    convert("master-yara", &yara)
+        .now(Some("2025-06-01T00:00:00Z"))
+        .out(out.path())
+        .success();
+    assert_eq!(file_names(out.path()), first);
+}

@@ -105,3 +105,66 @@ async fn demo_writes_valid_bundles_and_tells_what_it_did() {
 
     harness::validate_dir(&out);
 }
+
+/// Run again into the same folder, the demo writes the same files (no group's file name
+/// depends on the time of the run) and prints the same counts: it counts the bundles it
+/// wrote, not whatever the folder holds, such as a JSON file of the user's.
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_run_again_into_the_same_folder_shows_the_same_counts() {
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("d5");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("notes.json"), "[\"not a bundle\"]").unwrap();
+    let demo = || {
+        let mut command = connector(work.path());
+        command.arg("demo").arg("--out").arg(&out);
+        harness::output(command)
+    };
+    let rows = |result: &RunOutput| {
+        result.assert_success();
+        let mut rows = table(&result.stdout);
+        rows.remove("time taken");
+        rows
+    };
+    let files = || -> Vec<_> { harness::json_files(&out) };
+
+    let first = rows(&demo().await);
+    let written = files();
+    assert!(count(&first, "YARA rules") > 0, "{first:?}");
+    assert_eq!(
+        count(&first, "files written"),
+        written.len() - 1,
+        "notes.json not counted"
+    );
+    for _ in 0..2 {
+        assert_eq!(rows(&demo().await), first);
+        assert_eq!(files(), written, "the same file names");
+    }
+}
+
+/// `demo` runs on built-in settings: its help says so, and a `--config` it is given is
+/// not read (a missing file is no error) but named, so that nobody thinks it applied.
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_says_it_does_not_read_the_configuration() {
+    let work = tempfile::tempdir().unwrap();
+    let mut help = connector(work.path());
+    help.args(["demo", "--help"]);
+    let help = harness::output(help).await;
+    help.assert_success();
+    assert!(help.stdout.contains("built-in settings"), "{}", help.stdout);
+
+    let mut command = connector(work.path());
+    command
+        .args(["demo", "--config", "absent.yml", "--out"])
+        .arg(work.path().join("bundles"))
+        .env("KASPERSKY_TLP", "purple");
+    let result = harness::output(command).await;
+    result.assert_success();
+    assert!(
+        result
+            .stderr
+            .contains("built-in settings; absent.yml is not read"),
+        "{}",
+        result.stderr
+    );
+}

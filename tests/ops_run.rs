@@ -170,3 +170,52 @@ async fn metrics_and_health_are_served_during_a_run() {
     );
     assert!(child.wait().unwrap().success());
 }
+
+/// `OPENCTI_JSON_LOGGING=false` gives text lines, as with pycti, even where JSON is the
+/// default (standard error is a pipe here); `--log-format` wins over it. Text written to
+/// a pipe carries no colour codes.
+#[tokio::test(flavor = "multi_thread")]
+async fn json_logging_false_gives_plain_text_and_the_flag_wins() {
+    let sim = serve(
+        generate(&GenerateParams::default()),
+        SimulatorOptions::default(),
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut vars = run_vars(&sim, dir.path());
+    vars.push(("CONNECTOR_LOG_LEVEL".into(), "info".into()));
+    vars.push(("OPENCTI_JSON_LOGGING".into(), "false".into()));
+    let run = |flag: &[&str]| {
+        let output = command(&vars, dir.path())
+            .args(flag)
+            .args(["run", "--once"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{stderr}");
+        stderr
+    };
+
+    let text = run(&[]);
+    assert!(text.contains("Scope finished"), "{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "no colour codes in a pipe: {text:?}"
+    );
+    for line in text.lines() {
+        assert!(serde_json::from_str::<Value>(line).is_err(), "{line}");
+    }
+
+    let json = run(&["--log-format", "json"]);
+    assert!(json.contains("Scope finished"), "{json}");
+    for line in json.lines() {
+        serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    }
+
+    let text = run(&["--log-format", "text"]);
+    assert!(
+        text.contains("Scope finished") && !text.contains('\u{1b}'),
+        "{text:?}"
+    );
+}

@@ -12,7 +12,7 @@
 #[path = "support/run_harness.rs"]
 mod harness;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use connector_kaspersky::simulator::tip::{Fault, GenerateParams, Payload, World, generate};
@@ -295,6 +295,106 @@ fn weekday_today() -> i8 {
         .to_zoned_datetime(jiff::tz::TimeZone::UTC)
         .weekday()
         .to_monday_one_offset()
+}
+
+/// A byte that is not UTF-8 in a comment of a Master YARA condition line costs the rule
+/// it falls in, not the line: blanked, the line would leave a rule with no condition at
+/// all. The rule is named with its lines; every other rule is delivered as before.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_master_yara_line_of_invalid_utf8_costs_its_rule() {
+    async fn patterns(world: World) -> (BTreeMap<String, String>, harness::RunOutput) {
+        let mut h = RunHarness::start(world).await;
+        h.set("KASPERSKY_MASTER_YARA_FETCH_WEEKDAY", weekday_today());
+        let run = h.run_once().await;
+        let patterns = of_scope(&h.bundles(), "master_yara")
+            .values()
+            .flat_map(|bundle| harness::objects(bundle, "indicator"))
+            .map(|i| {
+                let text = |key: &str| i[key].as_str().unwrap().to_owned();
+                (text("name"), text("pattern"))
+            })
+            .collect();
+        (patterns, run)
+    }
+
+    let clean = generate(&GenerateParams::default());
+    let raw = clean.master_yara.as_ref().unwrap().raw().to_vec();
+    let mut lines: Vec<Vec<u8>> = raw.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+    // The condition of a public rule, so that no other rule needs it.
+    let text = |line: &[u8]| String::from_utf8(line.to_vec()).unwrap();
+    let damaged_line = (1..lines.len())
+        .find(|&at| {
+            text(&lines[at - 1]).trim() == "condition:" && {
+                let head = (0..at)
+                    .rev()
+                    .map(|i| text(&lines[i]))
+                    .find(|l| l.contains("rule "));
+                head.is_some_and(|l| l.starts_with("rule "))
+            }
+        })
+        .expect("a public rule's condition");
+    let first_line = (0..damaged_line)
+        .rev()
+        .find(|&i| text(&lines[i]).starts_with("rule "))
+        .unwrap();
+    let rule = text(&lines[first_line])["rule ".len()..]
+        .split([' ', ':', '{'])
+        .next()
+        .unwrap()
+        .to_owned();
+    lines[damaged_line].extend_from_slice(b" // caf\xe9");
+    let mut damaged = clean.clone();
+    damaged.master_yara = Some(Payload::new(lines.join(&b'\n')));
+
+    let (mut all, run) = patterns(clean).await;
+    run.assert_success();
+    let (some, run) = patterns(damaged).await;
+    run.assert_success();
+    let named = format!(
+        "YARA rule {rule} (lines {}-{})",
+        first_line + 1,
+        damaged_line + 2
+    );
+    let reason = format!("not UTF-8 at line {}", damaged_line + 1);
+    assert!(
+        run.stderr.contains(&named) && run.stderr.contains(&reason),
+        "{named}: {reason}: {}",
+        run.stderr
+    );
+    assert!(
+        all.remove(&rule).is_some(),
+        "{rule} is delivered from the clean file"
+    );
+    assert_eq!(
+        some, all,
+        "only the damaged rule is lost, the others are intact"
+    );
+}
+
+/// A state time that cannot be read stops the run with the key and the value named, and
+/// the state is left for the user to fix: read as "no value" it would restart the scope
+/// from the beginning and re-import everything.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_state_time_that_is_not_a_time_stops_the_run() {
+    let h = RunHarness::start(generate(&GenerateParams::default())).await;
+    for value in [
+        serde_json::json!("abc"),
+        serde_json::json!(99_999_999_999_999_i64),
+    ] {
+        let state = serde_json::json!({
+            "latest_publication_timestamp": value,
+            "latest_run_timestamp": 1_700_000_000,
+        });
+        h.write_state(&state);
+        let run = h.run_once().await;
+        run.assert_failure();
+        assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
+        let named = format!("latest_publication_timestamp holds {value}");
+        assert!(run.stderr.contains(&named), "{named}: {}", run.stderr);
+        assert_eq!(h.state(), state, "the state is left as it is");
+        assert!(h.bundles().is_empty(), "nothing is imported");
+        assert_eq!(h.sim.requests(Endpoint::GetList), 0, "nothing is fetched");
+    }
 }
 
 /// The list of publications failing past its retries fails the scope and moves no

@@ -105,3 +105,30 @@ async fn the_api_protocol_pushes_whole_bundles() {
     );
     assert_eq!(fixture.queue_depth().await, 0, "nothing on the queue");
 }
+
+/// A state time in OpenCTI that cannot be read stops the run with the key and the value
+/// named, and the state there is left for the user to fix; read as "no value" it would
+/// re-import every publication.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_time_in_opencti_that_is_not_a_time_stops_the_run() {
+    let Some(fixture) = Fixture::start("bad-state").await else {
+        return;
+    };
+    let state = r#"{"latest_publication_timestamp": "abc", "latest_run_timestamp": 1700000000}"#;
+    fixture
+        .stand_in()
+        .set_connector_state(&fixture.connector_id, Some(state));
+
+    let output = fixture.run(&[]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", output.stderr);
+    let named = r#"latest_publication_timestamp holds "abc""#;
+    assert!(output.stderr.contains(named), "{}", output.stderr);
+    assert_eq!(
+        fixture.tip.counts().get(Endpoint::GetList),
+        0,
+        "nothing fetched"
+    );
+    assert!(fixture.drain().await.is_empty(), "nothing delivered");
+    let kept = fixture.state().expect("the state is still there");
+    assert_eq!(kept["latest_publication_timestamp"], "abc");
+}

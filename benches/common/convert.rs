@@ -111,7 +111,7 @@ pub fn convert_master_ioc(body: Vec<u8>, job: &Job) -> anyhow::Result<Totals> {
         .context("reading the get_master_ioc answer")?;
     let raw =
         payload::decode_owned(encoded, job.max_payload).context("decoding the Master IoC file")?;
-    let (text, _) = text::mostly_utf8(raw).context("the Master IoC file")?;
+    let (text, _) = text::mostly_utf8(raw, text::Mend::Blank).context("the Master IoC file")?;
     master_ioc_text(&text, job)
 }
 
@@ -176,8 +176,9 @@ pub fn convert_master_yara(body: Vec<u8>, job: &Job) -> anyhow::Result<Totals> {
         .context("reading the get_master_yara answer")?;
     let raw =
         payload::decode_owned(encoded, job.max_payload).context("decoding the Master YARA file")?;
-    let (text, _) = text::mostly_utf8(raw).context("the Master YARA file")?;
-    let file = yara::split(&text);
+    let (text, bad) =
+        text::mostly_utf8(raw, text::Mend::Replace).context("the Master YARA file")?;
+    let file = yara::split_except(&text, &bad);
     let mut totals = Totals {
         items: (file.rules.len() + file.errors.len()) as u64,
         skipped: scopes::master_yara::skipped(&file).len() as u64,

@@ -13,7 +13,8 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::summary::Summary;
-use crate::formats::{master_ioc, openioc, payload, text, yara};
+use crate::formats::text::{self, Mend};
+use crate::formats::{master_ioc, openioc, payload, yara};
 use crate::scopes::{self, BuildSettings};
 use crate::sink::{BundleLabel, DirectorySink};
 use crate::stix::Bundle;
@@ -106,14 +107,19 @@ pub fn convert(
                 .with_context(|| format!("{file}"))?;
         }
         ConvertKind::MasterIoc => {
-            let text = text_or_payload(&bytes, "master_ioc", max_payload, &mut summary)
+            let raw = raw_or_payload(&bytes, "master_ioc", max_payload)
                 .with_context(|| format!("{file}"))?;
+            let text = text_lines(raw, &mut summary).with_context(|| format!("{file}"))?;
             master_ioc_file(&text, settings, now, output, &mut summary)?;
         }
         ConvertKind::MasterYara => {
-            let text = text_or_payload(&bytes, "master_yara", max_payload, &mut summary)
+            let raw = raw_or_payload(&bytes, "master_yara", max_payload)
                 .with_context(|| format!("{file}"))?;
-            master_yara_file(&text, settings, now, output, &mut summary)?;
+            // Bad lines are kept, mended, so that the rules they fall in can be dropped.
+            let (text, bad) =
+                text::mostly_utf8(raw, Mend::Replace).with_context(|| format!("{file}"))?;
+            let file = yara::split_except(&text, &bad);
+            master_yara_file(&file, settings, now, output, &mut summary)?;
         }
         ConvertKind::Openioc => {
             let document = openioc::parse(&bytes).with_context(|| {
@@ -142,14 +148,9 @@ pub fn convert(
     Ok(summary)
 }
 
-/// The text of a master file: the decoded payload of a TIP response body, or the file
+/// The bytes of a master file: the decoded payload of a TIP response body, or the file
 /// itself when it is not JSON.
-fn text_or_payload(
-    bytes: &[u8],
-    field: &str,
-    max_payload: u64,
-    summary: &mut Summary,
-) -> anyhow::Result<String> {
+fn raw_or_payload(bytes: &[u8], field: &str, max_payload: u64) -> anyhow::Result<Vec<u8>> {
     let start = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let looks_like_json = start.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
     let raw = if looks_like_json {
@@ -163,13 +164,13 @@ fn text_or_payload(
     } else {
         start.to_vec()
     };
-    text_lines(raw, summary)
+    Ok(raw)
 }
 
-/// The text of a master file: lines that are not UTF-8 are skipped and reported, unless
+/// The text of a Master IoC file: lines that are not UTF-8 are skipped and reported, unless
 /// most of the file is not text at all.
 fn text_lines(raw: Vec<u8>, summary: &mut Summary) -> anyhow::Result<String> {
-    let (text, bad) = text::mostly_utf8(raw)?;
+    let (text, bad) = text::mostly_utf8(raw, Mend::Blank)?;
     let skipped: Vec<scopes::Skipped> = bad
         .iter()
         .map(|b| scopes::Skipped {
@@ -280,15 +281,14 @@ fn master_ioc_file(
 }
 
 fn master_yara_file(
-    text: &str,
+    file: &yara::YaraFile,
     settings: &BuildSettings,
     now: Timestamp,
     output: &mut Output,
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
-    let file = yara::split(text);
     summary.read("YARA rules", file.rules.len() + file.errors.len());
-    summary.skipped(&scopes::master_yara::skipped(&file));
+    summary.skipped(&scopes::master_yara::skipped(file));
     if !settings.create_indicators {
         summary.excluded += file.rules.len();
         summary
@@ -297,7 +297,7 @@ fn master_yara_file(
         return Ok(());
     }
 
-    for (group, rules) in scopes::master_yara::groups(&file) {
+    for (group, rules) in scopes::master_yara::groups(file) {
         // Offline there is no state to remember when a group was first seen: a group none
         // of whose rules is dated gets the Unix epoch, so that no report id depends on the
         // time of the conversion (the service keeps a first-seen date instead).
@@ -314,10 +314,8 @@ fn master_yara_file(
         } else {
             group.clone()
         };
-        let key = built
-            .report_id
-            .clone()
-            .unwrap_or_else(|| built.bundle.id().to_owned());
+        let report_id = built.report_id.as_deref();
+        let key = crate::runtime::master_yara::content_key(&group, &rules, report_id);
         output.write(
             &BundleLabel {
                 scope: "master_yara",

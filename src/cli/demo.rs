@@ -1,10 +1,11 @@
-//! `demo`: the whole import on an embedded TIP simulator, without any configuration.
+//! `demo`: the whole import on an embedded TIP simulator, with built-in settings (no
+//! configuration file, no environment variables).
 //!
 //! It starts the simulator on a free loopback port with the project's own fictional
 //! world, points a default configuration at it, runs every scope once through the real
 //! client over mutual TLS into a directory of bundles, and prints what came out.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -57,7 +58,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     simulator.shutdown().await;
 
     let report = outcome.last_run.context("the demo run did not happen")?;
-    let table = Table::read(&args.out, &report)?;
+    let table = Table::read(&report)?;
     println!(
         "{}",
         table.render(started.elapsed().as_secs_f64(), &args.out)
@@ -72,7 +73,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// What the demo wrote, counted from the files themselves.
+/// What the demo wrote, counted from the files the run reports it wrote: the folder may
+/// hold earlier runs' bundles and other files.
 #[derive(Debug, Default)]
 struct Table {
     publications: usize,
@@ -84,22 +86,23 @@ struct Table {
 }
 
 impl Table {
-    fn read(dir: &Path, report: &crate::runtime::importer::RunReport) -> anyhow::Result<Table> {
+    fn read(report: &crate::runtime::importer::RunReport) -> anyhow::Result<Table> {
         let mut table = Table {
             skipped: report.scopes.iter().map(|s| s.skipped.len()).sum(),
             ..Table::default()
         };
-        for entry in std::fs::read_dir(dir)? {
-            let path = entry?.path();
-            if path.extension().is_none_or(|e| e != "json") {
-                continue;
-            }
+        // A file rewritten in the same run holds its last bundle: count it once.
+        let files: BTreeSet<&Path> = report.files.iter().map(PathBuf::as_path).collect();
+        for path in files {
             table.files += 1;
             let name = path.file_name().unwrap_or_default().to_string_lossy();
             if name.starts_with("publication-") {
                 table.publications += 1;
             }
-            let bundle: serde_json::Value = serde_json::from_slice(&std::fs::read(&path)?)?;
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("cannot read the bundle file {}", path.display()))?;
+            let bundle: serde_json::Value = serde_json::from_slice(&bytes)
+                .with_context(|| format!("the bundle file {} is not JSON", path.display()))?;
             for object in bundle["objects"].as_array().into_iter().flatten() {
                 let kind = object["type"].as_str().unwrap_or("?").to_owned();
                 match (kind.as_str(), object["pattern_type"].as_str()) {

@@ -28,7 +28,8 @@ pub struct Cli {
     /// variables override it.
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Log line format: pycti's JSON lines, or text. Default: text on a terminal.
+    /// Log line format: pycti's JSON lines, or text. Wins over `opencti.json_logging`;
+    /// without either, text on a terminal and JSON otherwise.
     #[arg(long, global = true, value_enum)]
     pub log_format: Option<LogFormat>,
     #[command(subcommand)]
@@ -40,7 +41,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the connector: import on schedule into OpenCTI (what the container runs).
     Run(run::RunArgs),
-    /// Run the whole import once on a built-in TIP simulator, into ./bundles.
+    /// Run the whole import once on a built-in TIP simulator, into ./bundles, with built-in
+    /// settings: --config and environment variables are not read.
     #[cfg(feature = "simulator")]
     Demo(demo::DemoArgs),
     /// Convert files downloaded from the portal into STIX bundles, offline.
@@ -59,8 +61,7 @@ pub enum Command {
 /// Parses the command line, runs the command and returns the process's exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let format = cli.log_format.unwrap_or_else(LogFormat::detect);
-    match run(cli, format) {
+    match run(cli) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -71,13 +72,21 @@ pub fn main() -> ExitCode {
 
 use check::EXIT_CONFIG;
 
-fn run(cli: Cli, format: LogFormat) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     #[cfg(feature = "simulator")]
+    let format = LogFormat::for_stderr(cli.log_format, None);
+    #[cfg(feature = "simulator")]
     match cli.command {
         Command::Demo(args) => {
+            if let Some(path) = &cli.config {
+                eprintln!(
+                    "note: demo uses built-in settings; {} is not read",
+                    path.display()
+                );
+            }
             // Skipped items are counted in the table; only errors are worth a log line.
             logging::init(format, "error", "Kaspersky");
             crate::runtime::progress::enable_bars();
@@ -100,6 +109,11 @@ fn run(cli: Cli, format: LogFormat) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_CONFIG));
         }
     };
+    let json_logging = config.opencti.json_logging;
+    let format = LogFormat::for_stderr(
+        cli.log_format,
+        config.opencti.json_logging_set.then_some(json_logging),
+    );
     match cli.command {
         Command::Run(args) => {
             logging::init(

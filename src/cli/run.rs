@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use tokio_util::sync::CancellationToken;
 
+use super::check::EXIT_CONFIG;
 use crate::config::Config;
 use crate::runtime::health::Health;
 use crate::runtime::service::{self, RunOptions};
@@ -24,8 +25,14 @@ pub struct RunArgs {
 }
 
 /// Runs the service until SIGTERM or Ctrl-C (or once).
+///
+/// A configuration that cannot run (a required value missing, bundles going nowhere)
+/// exits with [`EXIT_CONFIG`], like one that cannot be read.
 pub async fn run(config: Config, args: RunArgs) -> anyhow::Result<ExitCode> {
-    config.check_for_run()?;
+    if let Err(error) = config.check_for_run() {
+        eprintln!("error: {error}");
+        return Ok(ExitCode::from(EXIT_CONFIG));
+    }
     let cancel = CancellationToken::new();
     spawn_signal_handler(cancel.clone());
     let health = Health::default();

@@ -159,6 +159,7 @@ fn read_opencti(read: &Reader<'_>) -> Result<OpenCtiConfig, ConfigError> {
         token: read.optional(&OPENCTI_TOKEN, parse_secret)?,
         ssl_verify: read.value(&OPENCTI_SSL_VERIFY, parse_tls_verify)?,
         json_logging: read.value(&OPENCTI_JSON_LOGGING, parse_bool)?,
+        json_logging_set: read.is_set(&OPENCTI_JSON_LOGGING),
     })
 }
 

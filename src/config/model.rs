@@ -34,6 +34,10 @@ pub struct OpenCtiConfig {
     pub ssl_verify: TlsVerify,
     /// JSON log lines; default true.
     pub json_logging: bool,
+    /// Whether `json_logging` was given (environment or file) rather than defaulted: only
+    /// a given value overrides text lines on a terminal
+    /// ([`crate::runtime::logging::LogFormat::choose`]).
+    pub json_logging_set: bool,
 }
 
 /// The `connector:` section: identity in OpenCTI, scheduling, delivery.

@@ -43,6 +43,14 @@ impl Reader<'_> {
         }
     }
 
+    /// Whether `setting` has a value of its own, from the environment or the file, rather
+    /// than its default.
+    pub(super) fn is_set(&self, setting: &'static Setting) -> bool {
+        self.sources
+            .raw(setting)
+            .is_some_and(|raw| !matches!(raw, Raw::Default(_)))
+    }
+
     /// The value of a setting that has a default, read by `parse`.
     pub(super) fn value<T>(
         &self,

@@ -179,7 +179,8 @@ settings! {
     OPENCTI_SSL_VERIFY = opencti.ssl_verify, Kind::TlsVerify, Some("true"), required: No,
         "Verify OpenCTI's TLS certificate; or the path of a CA bundle to verify it with.";
     OPENCTI_JSON_LOGGING = opencti.json_logging, Kind::Bool, Some("true"), required: No,
-        "Write logs as JSON lines instead of plain text.";
+        "Write logs as pycti's JSON lines (`true`) or plain text (`false`). `--log-format` \
+         wins over it; when it is not set, a terminal gets text and anything else JSON.";
 
     CONNECTOR_ID = connector.id, Kind::Text, NONE, required: WithQueue,
         "Unique id of this connector instance in OpenCTI (a UUIDv4).";

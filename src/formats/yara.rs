@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 use jiff::Timestamp;
 
 use super::dates;
+use super::text::BadLine;
 
 mod scan;
 #[cfg(feature = "yara-validate")]
@@ -35,6 +36,9 @@ pub struct YaraRule {
     pub name: String,
     /// The 1-based line of the rule's first keyword, for messages.
     pub line: usize,
+    /// The 1-based line of its closing brace: with [`YaraRule::line`], the lines its text
+    /// spans.
+    pub end_line: usize,
     pub private: bool,
     pub global: bool,
     pub tags: Vec<String>,
@@ -60,6 +64,9 @@ pub struct YaraError {
     /// The rule's name, or `<unnamed>` when even that could not be read.
     pub rule: String,
     pub line: usize,
+    /// The line of the rule's closing brace, when the rule is skipped for one of its
+    /// lines and its extent is worth naming.
+    pub end_line: Option<usize>,
     pub reason: String,
 }
 
@@ -80,6 +87,17 @@ pub struct YaraError {
 /// identifiers of a condition that name another rule of the same file (the first rule of
 /// that name when a name repeats).
 pub fn split(text: &str) -> YaraFile {
+    split_except(text, &[])
+}
+
+/// [`split`] for a text whose `bad` lines were not UTF-8 and were mended with
+/// [`super::text::Mend::Replace`]: a rule whose text spans such a line is skipped whole
+/// ("not UTF-8 at line L", with its lines), as is every rule that names it, because its
+/// text is not what the file says. The other rules are kept intact.
+///
+/// A bad line outside every parsed rule costs nothing more: in a comment between rules
+/// it does not matter, in a rule that does not parse that rule is skipped anyway.
+pub fn split_except(text: &str, bad: &[BadLine]) -> YaraFile {
     let scan = scan::scan(text);
     let lines = LineIndex::new(text);
 
@@ -100,6 +118,7 @@ pub fn split(text: &str) -> YaraFile {
                 .clone()
                 .unwrap_or_else(|| "<unnamed>".to_owned()),
             line: lines.line(broken.offset),
+            end_line: None,
             reason: broken.reason.clone(),
         })
         .collect();
@@ -114,14 +133,45 @@ pub fn split(text: &str) -> YaraFile {
         by_name.entry(rule.name.as_str()).or_insert(index);
     }
 
-    let mut skipped = vec![false; scan.rules.len()];
+    // Rules damaged by a bad line are marked first, so that a rule naming one is skipped
+    // wherever the two stand in the file.
+    let spans: Vec<(usize, usize)> = scan
+        .rules
+        .iter()
+        .map(|rule| {
+            (
+                lines.line(rule.start),
+                lines.line(rule.end.saturating_sub(1)),
+            )
+        })
+        .collect();
+    let damaged: Vec<Option<u64>> = spans
+        .iter()
+        .map(|&(first, last)| {
+            bad.iter()
+                .map(|b| b.line)
+                .find(|&l| (first as u64..=last as u64).contains(&l))
+        })
+        .collect();
+    let mut skipped: Vec<bool> = damaged.iter().map(Option::is_some).collect();
+
     let mut rules = Vec::with_capacity(scan.rules.len());
     for (index, parsed) in scan.rules.iter().enumerate() {
-        let line = lines.line(parsed.start);
+        let (line, end_line) = spans[index];
+        if let Some(bad_line) = damaged[index] {
+            errors.push(YaraError {
+                rule: parsed.name.clone(),
+                line,
+                end_line: Some(end_line),
+                reason: format!("not UTF-8 at line {bad_line}"),
+            });
+            continue;
+        }
         let mut skip = |reason: String| {
             errors.push(YaraError {
                 rule: parsed.name.clone(),
                 line,
+                end_line: None,
                 reason,
             });
         };
@@ -160,6 +210,7 @@ pub fn split(text: &str) -> YaraFile {
         rules.push(YaraRule {
             name: parsed.name.clone(),
             line,
+            end_line,
             private: parsed.private,
             global: parsed.global,
             tags: parsed.tags.clone(),

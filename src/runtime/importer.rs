@@ -201,6 +201,8 @@ pub struct RunReport {
     pub scopes: Vec<ScopeReport>,
     /// Failures outside the scopes: the state could not be stored, the work not opened.
     pub errors: Vec<String>,
+    /// The bundle files this run wrote, in order (a file written twice, twice).
+    pub files: Vec<std::path::PathBuf>,
 }
 
 impl RunReport {
@@ -209,6 +211,7 @@ impl RunReport {
         RunReport {
             scopes: Vec::new(),
             errors: vec![error.into()],
+            files: Vec::new(),
         }
     }
 

@@ -25,14 +25,31 @@ pub enum LogFormat {
 }
 
 impl LogFormat {
-    /// Text on a terminal, JSON otherwise (containers, log collectors).
-    pub fn detect() -> Self {
-        if std::io::stderr().is_terminal() {
-            LogFormat::Text
-        } else {
-            LogFormat::Json
+    /// The format as pycti chooses it, with the command line first: `flag`
+    /// (`--log-format`) wins; else `json_logging` when it was set (environment or
+    /// config.yml); else text on a terminal and JSON otherwise (containers, log
+    /// collectors). pycti's default is JSON everywhere; a person at a terminal who set
+    /// nothing gets readable lines instead.
+    pub fn choose(flag: Option<LogFormat>, json_logging: Option<bool>, terminal: bool) -> Self {
+        match (flag, json_logging) {
+            (Some(format), _) => format,
+            (None, Some(true)) => LogFormat::Json,
+            (None, Some(false)) => LogFormat::Text,
+            (None, None) if terminal => LogFormat::Text,
+            (None, None) => LogFormat::Json,
         }
     }
+
+    /// [`LogFormat::choose`] for this process's standard error.
+    pub fn for_stderr(flag: Option<LogFormat>, json_logging: Option<bool>) -> Self {
+        Self::choose(flag, json_logging, std::io::stderr().is_terminal())
+    }
+}
+
+/// Colours only for a person reading a terminal: a file or a log collector would keep the
+/// escape codes as text. `NO_COLOR` (any non-empty value) turns them off there too.
+fn ansi_colours() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// Installs the global subscriber. `level` is the connector's `log_level`
@@ -59,6 +76,7 @@ pub fn init(format: LogFormat, level: &str, name: &str) {
             .with(
                 tracing_subscriber::fmt::layer()
                     .with_writer(std::io::stderr)
+                    .with_ansi(ansi_colours())
                     .with_target(false),
             )
             .try_init(),
@@ -219,6 +237,19 @@ pub(crate) fn capture_json(work: impl FnOnce()) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_flag_wins_then_a_set_json_logging_then_the_terminal() {
+        use LogFormat::{Json, Text};
+        for terminal in [false, true] {
+            assert_eq!(LogFormat::choose(Some(Text), Some(true), terminal), Text);
+            assert_eq!(LogFormat::choose(Some(Json), Some(false), terminal), Json);
+            assert_eq!(LogFormat::choose(None, Some(false), terminal), Text);
+            assert_eq!(LogFormat::choose(None, Some(true), terminal), Json);
+        }
+        assert_eq!(LogFormat::choose(None, None, true), Text);
+        assert_eq!(LogFormat::choose(None, None, false), Json);
+    }
 
     #[test]
     fn lines_have_pyctis_fields() {

@@ -44,7 +44,8 @@ pub async fn run(
     keys.set(PENDING, Value::Bool(true));
     report.state = keys;
 
-    let Some(text) = fetch_text(importer, MasterFile::Ioc, &mut report).await else {
+    // Its bad lines are already reported, one skipped row each.
+    let Some((text, _)) = fetch_text(importer, MasterFile::Ioc, &mut report).await else {
         return report;
     };
 

@@ -77,10 +77,10 @@ pub async fn run(
     let mut report = ScopeReport::new(Scope::MasterYara);
     report.state.set(PENDING, Value::Bool(true));
 
-    let Some(text) = fetch_text(importer, MasterFile::Yara, &mut report).await else {
+    let Some((text, bad_lines)) = fetch_text(importer, MasterFile::Yara, &mut report).await else {
         return report;
     };
-    let file = tokio::task::block_in_place(|| yara::split(&text));
+    let file = tokio::task::block_in_place(|| yara::split_except(&text, &bad_lines));
     report.fetched = file.rules.len() + file.errors.len();
     super::metrics::items_fetched("master_yara", report.fetched as u64);
     report.skip(scopes::master_yara::skipped(&file));
@@ -179,10 +179,7 @@ pub async fn run(
         } else {
             name.clone()
         };
-        let key = built
-            .report_id
-            .clone()
-            .unwrap_or_else(|| built.bundle.id().to_owned());
+        let key = bundle_key(name, built.report_id.as_deref());
         match sinks
             .deliver(
                 &BundleLabel {
@@ -232,6 +229,32 @@ pub async fn run(
         keys
     };
     report
+}
+
+/// What names a group's bundle (and so its file in directory mode): the report id, or for
+/// the group without a report a fingerprint of its name. Not the bundle id: that changes
+/// with every run (`created` is now), so each run would leave one more file behind.
+/// Like a group with a report, the group keeps one file, holding its latest rules.
+pub fn bundle_key(group: &str, report_id: Option<&str>) -> String {
+    match report_id {
+        Some(id) => id.to_owned(),
+        None => format!("group--{:08x}", digest::group(group, [])),
+    }
+}
+
+/// [`bundle_key`] for `convert`, where the group without a report is named after its
+/// rules too: two files converted into one folder must not overwrite each other's, and
+/// one file converted twice gives the same name.
+pub fn content_key(group: &str, rules: &[&YaraRule], report_id: Option<&str>) -> String {
+    match report_id {
+        Some(id) => id.to_owned(),
+        None => {
+            let rules = rules
+                .iter()
+                .map(|rule| Fingerprint::default().feed(rule.pattern.as_bytes()).value());
+            format!("group--{:08x}", digest::group(group, rules))
+        }
+    }
 }
 
 /// The keys of a file whose every group was delivered.
@@ -333,6 +356,15 @@ mod tests {
 
     fn t(text: &str) -> Option<Timestamp> {
         crate::formats::dates::parse(text)
+    }
+
+    #[test]
+    fn a_group_without_report_has_a_key_of_its_name_only() {
+        let key = bundle_key("", None);
+        assert_eq!(key, bundle_key("", None));
+        assert!(key.starts_with("group--"), "{key}");
+        assert_ne!(key, bundle_key("other", None));
+        assert_eq!(bundle_key("", Some("report--1")), "report--1");
     }
 
     #[test]

@@ -64,6 +64,7 @@ pub async fn run_once(
 ) -> RunReport {
     metrics::run_started();
     let mut report = RunReport::default();
+    sinks.files_written.clear();
     for scope in Scope::ALL {
         if !importer.kaspersky.scopes.contains(scope) {
             continue;
@@ -110,5 +111,6 @@ pub async fn run_once(
             .push(format!("the state could not be stored: {error:#}"));
     }
     metrics::run_finished(report.succeeded(), now);
+    report.files = std::mem::take(&mut sinks.files_written);
     report
 }

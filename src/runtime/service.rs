@@ -115,6 +115,7 @@ pub async fn run(
             directory,
             queue: None,
             work_id: None,
+            files_written: Vec::new(),
         };
         let mut service = Local {
             config: &config,
@@ -201,6 +202,7 @@ pub async fn run(
         directory,
         queue: Some(queue),
         work_id: None,
+        files_written: Vec::new(),
     };
     let mut service = Platform {
         config: &config,
@@ -484,6 +486,10 @@ impl Platform<'_> {
             if let StateStore::Platform(pinger) = &self.store {
                 state = State::from_map(pinger.state().unwrap_or_default());
             }
+            // As with a state file: a time that cannot be read must not restart a scope.
+            state
+                .check_timestamps()
+                .context("the connector's state in OpenCTI")?;
             let now = Timestamp::now();
             let due = once || run_is_due(state.timestamp(LATEST_RUN), period(self.config), now);
             if due && self.queue_has_room(&id).await {

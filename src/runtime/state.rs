@@ -20,6 +20,29 @@ pub const LATEST_PUBLICATION: &str = "latest_publication_timestamp";
 pub const LATEST_MASTER_IOC: &str = "latest_master_ioc_timestamp";
 /// When the Master YARA file was last fetched and fully delivered.
 pub const LATEST_MASTER_YARA: &str = "latest_master_yara_timestamp";
+/// The keys read as times.
+pub const TIME_KEYS: [&str; 4] = [
+    LATEST_RUN,
+    LATEST_PUBLICATION,
+    LATEST_MASTER_IOC,
+    LATEST_MASTER_YARA,
+];
+
+/// A time key whose value is no time we can read.
+///
+/// Read as "no value", it would restart that scope from the beginning and re-import
+/// everything without a word; so it stops the run instead, and the state is left as it
+/// is for the user to fix the value or delete the key.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error(
+    "state key {key} holds {value}, which is not a timestamp (Unix seconds or a date): \
+     fix the value or delete the key"
+)]
+pub struct BadTimestamp {
+    pub key: &'static str,
+    /// The value as JSON.
+    pub value: String,
+}
 
 /// The connector state.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -52,22 +75,31 @@ impl State {
         self.values.is_empty()
     }
 
-    /// A time key, whatever shape it was written in.
+    /// A time key, whatever shape it was written in; `None` when absent, `null`, or not
+    /// readable (which [`State::check_timestamps`] reports).
     pub fn timestamp(&self, key: &str) -> Option<Timestamp> {
-        match self.values.get(key)? {
-            Value::Number(n) => {
-                let seconds = n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))?;
-                Timestamp::from_second(seconds).ok()
-            }
-            Value::String(text) => {
-                let text = text.trim();
-                match text.parse::<f64>() {
-                    Ok(seconds) => Timestamp::from_second(seconds as i64).ok(),
-                    Err(_) => crate::formats::dates::parse(text),
+        read_timestamp(self.values.get(key)?)
+    }
+
+    /// Checks that every key of [`TIME_KEYS`] that has a value holds a readable time.
+    ///
+    /// # Errors
+    ///
+    /// [`BadTimestamp`] for the first key that does not.
+    pub fn check_timestamps(&self) -> Result<(), BadTimestamp> {
+        for key in TIME_KEYS {
+            match self.values.get(key) {
+                None | Some(Value::Null) => {}
+                Some(value) if read_timestamp(value).is_some() => {}
+                Some(value) => {
+                    return Err(BadTimestamp {
+                        key,
+                        value: value.to_string(),
+                    });
                 }
             }
-            _ => None,
         }
+        Ok(())
     }
 
     /// Sets a time key, as integer Unix seconds.
@@ -108,6 +140,26 @@ impl State {
     }
 }
 
+/// A time in any shape the Python connector or a person may have written it: Unix
+/// seconds as a number or numeric text (fractions dropped), or a date.
+fn read_timestamp(value: &Value) -> Option<Timestamp> {
+    let seconds = |f: f64| f.is_finite().then_some(f as i64);
+    match value {
+        Value::Number(n) => {
+            let seconds = n.as_i64().or_else(|| n.as_f64().and_then(seconds))?;
+            Timestamp::from_second(seconds).ok()
+        }
+        Value::String(text) => {
+            let text = text.trim();
+            match text.parse::<f64>() {
+                Ok(value) => Timestamp::from_second(seconds(value)?).ok(),
+                Err(_) => crate::formats::dates::parse(text),
+            }
+        }
+        _ => None,
+    }
+}
+
 /// A state kept in a JSON file (`run --state-file`, directory mode).
 #[derive(Clone, Debug)]
 pub struct StateFile {
@@ -124,6 +176,8 @@ pub enum StateFileError {
     Malformed { path: PathBuf, reason: String },
     #[error("cannot write the state file {path}: {source}")]
     Write { path: PathBuf, source: io::Error },
+    #[error("the state file {path}: {source}")]
+    BadTimestamp { path: PathBuf, source: BadTimestamp },
 }
 
 impl StateFile {
@@ -139,8 +193,9 @@ impl StateFile {
 
     /// Loads the state; a missing or empty file is an empty state.
     ///
-    /// A file that is not JSON is an error rather than an empty state: starting over
-    /// would silently re-import everything.
+    /// A file that is not JSON, or whose time key is not a time ([`BadTimestamp`]), is an
+    /// error rather than an empty state: starting over would silently re-import
+    /// everything.
     pub fn load(&self) -> Result<State, StateFileError> {
         let text = match fs::read_to_string(&self.path) {
             Ok(text) => text,
@@ -156,7 +211,16 @@ impl StateFile {
             return Ok(State::new());
         }
         match serde_json::from_str::<Value>(&text) {
-            Ok(Value::Object(values)) => Ok(State { values }),
+            Ok(Value::Object(values)) => {
+                let state = State { values };
+                state
+                    .check_timestamps()
+                    .map_err(|source| StateFileError::BadTimestamp {
+                        path: self.path.clone(),
+                        source,
+                    })?;
+                Ok(state)
+            }
             Ok(Value::Null) => Ok(State::new()),
             Ok(_) => Err(StateFileError::Malformed {
                 path: self.path.clone(),
@@ -236,6 +300,31 @@ mod tests {
         file.store(&state).unwrap();
         assert_eq!(file.load().unwrap(), state);
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_time_key_that_is_not_a_time_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        for (value, shown) in [
+            (r#""abc""#, r#""abc""#),
+            ("99999999999999", "99999999999999"),
+            (r#""1e300""#, r#""1e300""#),
+            ("[1]", "[1]"),
+        ] {
+            let text = format!(r#"{{"latest_publication_timestamp": {value}, "x": 1}}"#);
+            fs::write(&path, &text).unwrap();
+            let error = StateFile::new(&path).load().unwrap_err().to_string();
+            let named = format!("latest_publication_timestamp holds {shown}, which is not");
+            assert!(error.contains(&named), "{error}");
+            assert!(error.contains("state.json"), "{error}");
+            assert_eq!(fs::read_to_string(&path).unwrap(), text, "left as it is");
+        }
+
+        let fine = r#"{"latest_run_timestamp": null, "latest_master_ioc_timestamp": "2024-03-01",
+            "latest_master_yara_timestamp": 1700000000.5}"#;
+        fs::write(&path, fine).unwrap();
+        StateFile::new(&path).load().unwrap();
     }
 
     #[test]

@@ -133,7 +133,10 @@ pub fn skipped(file: &YaraFile) -> Vec<Skipped> {
     file.errors
         .iter()
         .map(|e| Skipped {
-            item: format!("YARA rule {}", e.rule),
+            item: match e.end_line {
+                Some(end) => format!("YARA rule {} (lines {}-{end})", e.rule, e.line),
+                None => format!("YARA rule {}", e.rule),
+            },
             reason: e.reason.clone(),
             minor: false,
         })
@@ -149,6 +152,7 @@ mod tests {
         YaraRule {
             name: name.into(),
             line: 1,
+            end_line: 1,
             private: false,
             global: false,
             tags: vec![],

@@ -8,6 +8,8 @@ pub mod directory;
 
 pub use directory::{DirectoryError, DirectorySink};
 
+use std::path::PathBuf;
+
 use crate::opencti::{ApiDelivery, DeliveryError, QueueDelivery};
 use crate::stix::Bundle;
 
@@ -57,6 +59,9 @@ pub struct Sinks {
     pub queue: Option<QueueSink>,
     /// The OpenCTI work the queue's expectations go to.
     pub work_id: Option<String>,
+    /// The bundle files written since [`crate::runtime::run::run_once`] last took them:
+    /// what a run wrote, told apart from what was already in the directory.
+    pub files_written: Vec<PathBuf>,
 }
 
 impl Sinks {
@@ -69,7 +74,8 @@ impl Sinks {
         let mut delivered = Delivered::default();
         if let Some(directory) = &self.directory {
             // A multi-megabyte write must not stall the async reactor.
-            tokio::task::block_in_place(|| directory.write(label, bundle))?;
+            let path = tokio::task::block_in_place(|| directory.write(label, bundle))?;
+            self.files_written.push(path);
             delivered.files = 1;
         }
         let work_id = self.work_id.as_deref();

@@ -449,3 +449,41 @@ fn real_world_files() {
         assert!(file.errors.is_empty(), "{:?}", file.errors);
     }
 }
+
+/// A condition line with a byte that is not UTF-8 in its comment: blanking the line would
+/// leave `$a` alone and the rule would match far more. The rule is dropped and named with
+/// its lines, a rule that names it goes too, the others are kept as written.
+#[test]
+fn a_rule_spanning_a_line_that_is_not_utf8_is_skipped_whole() {
+    let bytes = b"import \"pe\" // \xe9\n\
+        rule Before { condition: true }\n\
+        rule Damaged\n\
+        {\n\
+            strings:\n\
+                $a = \"x\"\n\
+            condition:\n\
+                $a\n\
+                and filesize < 100 // caf\xe9\n\
+        }\n\
+        rule Naming { condition: Damaged }\n\
+        /* \xff between rules */\n\
+        rule After { condition: false }\n";
+    let (text, bad) = crate::formats::text::replaced_lines(bytes.to_vec());
+    assert_eq!(bad.iter().map(|b| b.line).collect::<Vec<_>>(), [1, 9, 12]);
+
+    let file = split_except(&text, &bad);
+    assert_eq!(names(&file), ["Before", "After"]);
+    assert_eq!(file.imports, ["import \"pe\""]);
+    assert_eq!(rule(&file, "After").text, "rule After { condition: false }");
+    assert_eq!(errors(&file), [("Damaged", 3), ("Naming", 11)]);
+    assert_eq!(file.errors[0].end_line, Some(10));
+    assert_eq!(file.errors[0].reason, "not UTF-8 at line 9");
+    assert!(
+        file.errors[1].reason.contains("`Damaged`"),
+        "{:?}",
+        file.errors
+    );
+
+    // Without the bad lines the same text keeps every rule.
+    assert_eq!(split(&text).rules.len(), 4);
+}
