@@ -134,7 +134,10 @@ mod tests {
     proptest::proptest! {
         /// The digit-by-digit text is what `strftime` writes, over the whole range.
         #[test]
-        fn civil_text_is_strftime(seconds in -62_135_596_800i64..253_402_300_799, ms in 0i32..1000) {
+        fn civil_text_is_strftime(
+            seconds in -62_135_596_800i64..253_402_300_799,
+            ms in 0i32..1000,
+        ) {
             let t = Timestamp::new(seconds, ms * 1_000_000 + 999).unwrap();
             proptest::prop_assert_eq!(stix_timestamp(t), t.strftime(STIX_FORMAT).to_string());
             proptest::prop_assert_eq!(
