@@ -3,7 +3,8 @@
 //! Checks: line numbers (of rows and of errors) strictly increase and stay within the
 //! text; no more items come out than the text has lines; a row has a non-blank
 //! publication and indicator and a detection date at midnight within years 1900..=9999;
-//! a value borrowed from the text lies on the row's own line.
+//! a value borrowed from the text lies on the row's own line; every row read again from
+//! its position (as grouping does) is the row first read.
 
 #![no_main]
 
@@ -33,7 +34,12 @@ fuzz_target!(|data: &[u8]| {
 
     let mut last = 0;
     let mut count = 0u64;
-    for item in master_ioc::rows(text) {
+    let mut read = Vec::new();
+    let mut reader = master_ioc::rows(text);
+    while let Some(item) = reader.next() {
+        if let (Ok(row), Some(at)) = (&item, reader.last_at()) {
+            read.push((at, row.clone()));
+        }
         count += 1;
         assert!(count <= lines, "more items than lines");
 
@@ -73,5 +79,9 @@ fuzz_target!(|data: &[u8]| {
                 );
             }
         }
+    }
+
+    for (at, row) in read.iter().rev() {
+        assert_eq!(&reader.reread(*at).expect("a row read once reads again"), row);
     }
 });

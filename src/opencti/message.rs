@@ -117,7 +117,10 @@ impl MessageEncoder {
         let json_len = body.len();
         let start = prefix.len();
         let json_at = start + encoded - json_len;
-        body.resize(start + encoded + 1 + self.tail.len(), 0);
+        let total = start + encoded + 1 + self.tail.len();
+        // Exactly the message's size: `resize` alone would double the JSON's capacity.
+        body.reserve_exact(total.saturating_sub(body.len()));
+        body.resize(total, 0);
         body.copy_within(0..json_len, json_at);
         body[..start].copy_from_slice(prefix);
 
