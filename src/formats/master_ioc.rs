@@ -197,13 +197,17 @@ impl<'a> Rows<'a> {
         let line = at.line();
         let start = at.start as usize;
         let columns = self.columns.unwrap_or(Columns::BY_POSITION);
-        let mut position = csv::Position::new();
-        position.set_byte(start as u64).set_line(line);
-        self.reader.seek(position).map_err(|error| RowError {
+        self.seek_line(start, line).map_err(|error| RowError {
             line,
             reason: format!("cannot read the row again: {error}"),
         })?;
-        self.line_mark = (start, line);
+        // Counting from the line break before the row, if that is where reading starts.
+        self.line_mark = match start.checked_sub(1) {
+            Some(before) if matches!(self.text.as_bytes().get(before), Some(b'\n' | b'\r')) => {
+                (before, line - 1)
+            }
+            _ => (start, line),
+        };
         self.done = false;
 
         match self.next_record() {
@@ -297,11 +301,25 @@ impl<'a> Rows<'a> {
         } else {
             end + 1
         };
-        let mut position = csv::Position::new();
-        position.set_byte((start + next) as u64).set_line(line + 1);
-        if self.reader.seek(position).is_err() {
+        if self.seek_line(start + next, line + 1).is_err() {
             self.done = true;
         }
+    }
+
+    /// Moves the reader to the line starting at byte `start`.
+    ///
+    /// csv drops a byte-order mark where it starts reading, as it would at the start of
+    /// a file; a line in the middle of the file keeps it when read in order. So the
+    /// reader starts on the line break before the line: an empty line, which it skips.
+    fn seek_line(&mut self, start: usize, line: u64) -> csv::Result<()> {
+        let bytes = self.text.as_bytes();
+        let at = match start.checked_sub(1) {
+            Some(before) if matches!(bytes.get(before), Some(b'\n' | b'\r')) => before,
+            _ => start,
+        };
+        let mut position = csv::Position::new();
+        position.set_byte(at as u64).set_line(line);
+        self.reader.seek(position)
     }
 
     /// The current record as a row, read through `columns`.

@@ -310,6 +310,9 @@ fn rows_read_again_are_the_rows_first_read() {
     texts.push("uid,publication,indicator,detection_date,indicator_type\r\n\r\n".to_owned());
     texts.push("u1,'P ''x''',a,2024-01-02,md5Hash\ru2,P,'b\n,u3,P,c,2024-01-02,md5Hash\n".into());
     texts.push("u1,P,a,2024-01-02,md5Hash\n\n  \nu2,P,'b,c',2024-01-03,md5Hash".into());
+    // A byte-order mark starting a line inside the file is part of its first value.
+    texts.push("u1,P,a,2024-01-02,md5Hash\r\n\u{feff}u2,P,b,2024-01-02,md5Hash\n".into());
+    texts.push("u1,'P,a,2024-01-02,md5Hash\n\u{feff}u2,P,b,2024-01-02,md5Hash\n".into());
 
     let mut checked = 0;
     for text in &texts {
