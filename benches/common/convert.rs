@@ -21,7 +21,7 @@ use connector_kaspersky::formats::{payload, text};
 use connector_kaspersky::opencti::message::MessageEncoder;
 use connector_kaspersky::opencti::split::split_bundle;
 use connector_kaspersky::runtime;
-use connector_kaspersky::runtime::digest::{self, Fingerprint};
+use connector_kaspersky::runtime::digest;
 use connector_kaspersky::scopes::{self, BuildSettings, publication};
 use connector_kaspersky::stix::Bundle;
 use connector_kaspersky::tip::{Endpoint, response};
@@ -141,21 +141,11 @@ fn master_ioc_text(text: &str, job: &Job) -> anyhow::Result<Totals> {
         let rows = scopes::master_ioc::read_group(&mut reader, group, &mut lost);
         totals.skipped += lost.len() as u64;
         let name = &*group.name;
-        let fingerprint = digest::group(
-            name,
-            rows.iter()
-                .map(|row| runtime::master_ioc::row_fingerprint(row, settings_print)),
-        );
+        let fingerprint = runtime::master_ioc::group_fingerprint(name, &rows, settings_print);
         if previous.contains(&fingerprint) {
             continue;
         }
-        let earliest = rows
-            .iter()
-            .map(|r| r.detection_date)
-            .min()
-            .unwrap_or(job.now);
-        let anchor = scopes::master_ioc::anchor(name, None, earliest, &job.settings);
-        let built = scopes::master_ioc::build_group(&rows, &anchor, &job.settings, job.now);
+        let built = scopes::master_ioc::build(name, &rows, None, &job.settings, job.now);
         let Some(built) = built else {
             delivered_now.insert(fingerprint);
             continue;
@@ -191,36 +181,21 @@ pub fn convert_master_yara(body: Vec<u8>, job: &Job) -> anyhow::Result<Totals> {
     let previous = digest::load(None);
     let mut delivered_now = HashSet::new();
     let mut first_seen: Map<String, Value> = Map::new();
-    let settings_print = Fingerprint::default()
-        .feed(job.settings.tlp.id().as_bytes())
-        .feed(&[job.settings.master_yara_include_report as u8])
-        .feed(format!("{:?}", job.settings.master_yara).as_bytes())
-        .value();
+    let settings_print = runtime::master_yara::settings_fingerprint(&job.settings);
     let view = YaraFile {
         imports: file.imports.clone(),
         rules,
         errors: Vec::new(),
     };
-    let grouped: Vec<(String, Vec<YaraRule>)> = scopes::master_yara::groups(&view)
-        .into_iter()
-        .map(|(name, rules)| (name, rules.into_iter().cloned().collect()))
-        .collect();
+    let grouped = runtime::master_yara::owned_groups(&view);
 
     for (name, group) in &grouped {
-        let fingerprint = digest::group(
-            name,
-            group.iter().map(|rule| {
-                Fingerprint::default()
-                    .feed(&settings_print.to_le_bytes())
-                    .feed(rule.pattern.as_bytes())
-                    .value()
-            }),
-        );
+        let fingerprint = runtime::master_yara::group_fingerprint(name, group, settings_print);
         if previous.contains(&fingerprint) {
             continue;
         }
         let refs: Vec<&YaraRule> = group.iter().collect();
-        let name_key = format!("{:08x}", digest::group(name, []));
+        let name_key = runtime::master_yara::first_seen_key(name);
         let seen = first_seen
             .get(&name_key)
             .and_then(Value::as_i64)

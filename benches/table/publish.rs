@@ -318,15 +318,8 @@ fn sample_bodies() -> anyhow::Result<(Vec<Bytes>, usize)> {
     let mut bundles = 0;
     for group in &grouped.groups {
         let rows = scopes::master_ioc::read_group(&mut reader, group, &mut Vec::new());
-        let name = &*group.name;
-        let earliest = rows
-            .iter()
-            .map(|r| r.detection_date)
-            .min()
-            .unwrap_or(job.now);
-        let anchor = scopes::master_ioc::anchor(name, None, earliest, &job.settings);
-        let Some(built) = scopes::master_ioc::build_group(&rows, &anchor, &job.settings, job.now)
-        else {
+        let built = scopes::master_ioc::build(&group.name, &rows, None, &job.settings, job.now);
+        let Some(built) = built else {
             continue;
         };
         let split = split_bundle(&built.bundle);

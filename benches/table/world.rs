@@ -10,11 +10,11 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use connector_kaspersky::config::{Config, Secret};
+use connector_kaspersky::cli::demo;
 use connector_kaspersky::runtime::health::Health;
 use connector_kaspersky::runtime::service::{self, RunOptions};
 use connector_kaspersky::scopes::Scope;
-use connector_kaspersky::simulator::tip::{CredentialFiles, SimulatorOptions, TipSimulator};
+use connector_kaspersky::simulator::tip::SimulatorOptions;
 use connector_kaspersky::simulator::tip::{World, serve};
 use tokio_util::sync::CancellationToken;
 
@@ -42,7 +42,7 @@ pub fn run(dir: &Path) -> anyhow::Result<CaseReport> {
         let work = tempfile::tempdir().context("cannot create a temporary directory")?;
         let files = simulator.write_credentials(work.path())?;
         let out = work.path().join("bundles");
-        let config = demo_config(&simulator, &files, &out)?;
+        let config = demo::demo_config(&simulator, &files, &out)?;
         let options = RunOptions {
             once: true,
             state_file: Some(work.path().join("state.json")),
@@ -74,28 +74,6 @@ pub fn run(dir: &Path) -> anyhow::Result<CaseReport> {
         };
         CaseReport::new(CaseName::World, totals, input_bytes, elapsed, start_rss)
     })
-}
-
-/// The documented defaults pointed at the simulator, every scope due now, bundles into
-/// `out` only: the configuration `demo` runs with.
-fn demo_config(
-    simulator: &TipSimulator,
-    files: &CredentialFiles,
-    out: &Path,
-) -> anyhow::Result<Config> {
-    let mut config = Config::load(None, |_| None).context("the default configuration")?;
-    config.kaspersky.base_url = simulator.base_url();
-    config.kaspersky.user = simulator.user().to_owned();
-    config.kaspersky.password = Secret::new(simulator.password());
-    config.kaspersky.certificate_path = files.certificate_path.clone();
-    config.kaspersky.ca_path = Some(files.ca_path.clone());
-    config.kaspersky.master_ioc_fetch_weekday = None;
-    config.kaspersky.master_yara_fetch_weekday = None;
-    config.connector.send_to_queue = false;
-    config.connector.send_to_directory = true;
-    config.connector.send_to_directory_path = Some(out.to_path_buf());
-    config.connector.send_to_directory_retention = 0;
-    Ok(config)
 }
 
 /// The bundle files in `dir` and their total size.

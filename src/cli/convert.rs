@@ -257,9 +257,7 @@ fn master_ioc_file(
         let rows = scopes::master_ioc::read_group(&mut reader, group, &mut lost);
         summary.skipped(&lost);
         let name = &*group.name;
-        let earliest = rows.iter().map(|r| r.detection_date).min().unwrap_or(now);
-        let anchor = scopes::master_ioc::anchor(name, None, earliest, settings);
-        let Some(built) = scopes::master_ioc::build_group(&rows, &anchor, settings, now) else {
+        let Some(built) = scopes::master_ioc::build(name, &rows, None, settings, now) else {
             continue;
         };
         summary.excluded += built.excluded;

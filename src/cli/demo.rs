@@ -16,7 +16,9 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Config, Secret};
 use crate::runtime::health::Health;
 use crate::runtime::service::{self, RunOptions};
-use crate::simulator::tip::{GenerateParams, SimulatorOptions, generate, serve};
+use crate::simulator::tip::{
+    CredentialFiles, GenerateParams, SimulatorOptions, TipSimulator, generate, serve,
+};
 
 /// `demo [--out DIR]`.
 #[derive(Clone, Debug, clap::Args)]
@@ -35,19 +37,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let files = simulator.write_credentials(work.path())?;
     eprintln!("TIP simulator listening on {}", simulator.base_url());
 
-    // The documented defaults, pointed at the simulator, every scope due now.
-    let mut config = Config::load(None, |_| None)?;
-    config.kaspersky.base_url = simulator.base_url();
-    config.kaspersky.user = simulator.user().to_owned();
-    config.kaspersky.password = Secret::new(simulator.password());
-    config.kaspersky.certificate_path = files.certificate_path.clone();
-    config.kaspersky.ca_path = Some(files.ca_path.clone());
-    config.kaspersky.master_ioc_fetch_weekday = None;
-    config.kaspersky.master_yara_fetch_weekday = None;
-    config.connector.send_to_queue = false;
-    config.connector.send_to_directory = true;
-    config.connector.send_to_directory_path = Some(args.out.clone());
-    config.connector.send_to_directory_retention = 0;
+    let config = demo_config(&simulator, &files, &args.out)?;
 
     let options = RunOptions {
         once: true,
@@ -71,6 +61,28 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The documented defaults, pointed at `simulator`, every scope due now, bundles into
+/// `out` only: what `demo` runs with (and the benchmarks' world case).
+pub fn demo_config(
+    simulator: &TipSimulator,
+    files: &CredentialFiles,
+    out: &Path,
+) -> anyhow::Result<Config> {
+    let mut config = Config::load(None, |_| None)?;
+    config.kaspersky.base_url = simulator.base_url();
+    config.kaspersky.user = simulator.user().to_owned();
+    config.kaspersky.password = Secret::new(simulator.password());
+    config.kaspersky.certificate_path = files.certificate_path.clone();
+    config.kaspersky.ca_path = Some(files.ca_path.clone());
+    config.kaspersky.master_ioc_fetch_weekday = None;
+    config.kaspersky.master_yara_fetch_weekday = None;
+    config.connector.send_to_queue = false;
+    config.connector.send_to_directory = true;
+    config.connector.send_to_directory_path = Some(out.to_path_buf());
+    config.connector.send_to_directory_retention = 0;
+    Ok(config)
 }
 
 /// What the demo wrote, counted from the files the run reports it wrote: the folder may

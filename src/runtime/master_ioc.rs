@@ -78,21 +78,16 @@ pub async fn run(
             scopes::master_ioc::read_group(&mut reader, group, &mut lost)
         });
         report.skip(lost);
-        let fingerprint = digest::group(
-            name,
-            rows.iter().map(|row| row_fingerprint(row, settings_print)),
-        );
+        let fingerprint = group_fingerprint(name, &rows, settings_print);
         if previous.contains(&fingerprint) {
             report.unchanged += 1;
             delivered_now.insert(fingerprint);
             continue;
         }
 
-        let earliest = rows.iter().map(|r| r.detection_date).min().unwrap_or(now);
         let known = importer.known_publication(name).await;
-        let anchor = scopes::master_ioc::anchor(name, known.as_ref(), earliest, &importer.settings);
         let built = tokio::task::block_in_place(|| {
-            scopes::master_ioc::build_group(&rows, &anchor, &importer.settings, now)
+            scopes::master_ioc::build(name, &rows, known.as_ref(), &importer.settings, now)
         });
         let Some(built) = built else {
             delivered_now.insert(fingerprint);
@@ -135,8 +130,14 @@ pub async fn run(
     report
 }
 
-/// What of a row shapes its objects: a group's fingerprint is made of its rows'.
-pub fn row_fingerprint(row: &master_ioc::MasterIocRow<'_>, settings: u64) -> u64 {
+/// A group's fingerprint: its name and its rows under the settings (see
+/// [`settings_fingerprint`]); a group whose fingerprint was delivered is not sent again.
+pub fn group_fingerprint(name: &str, rows: &[master_ioc::MasterIocRow<'_>], settings: u64) -> u32 {
+    digest::group(name, rows.iter().map(|row| row_fingerprint(row, settings)))
+}
+
+/// What of a row shapes its objects.
+fn row_fingerprint(row: &master_ioc::MasterIocRow<'_>, settings: u64) -> u64 {
     Fingerprint::default()
         .feed(&settings.to_le_bytes())
         .feed(row.uid.as_bytes())

@@ -129,15 +129,7 @@ pub async fn run(
             report.interrupted = true;
             break;
         }
-        let fingerprint = digest::group(
-            name,
-            group.iter().map(|rule| {
-                Fingerprint::default()
-                    .feed(&settings_print.to_le_bytes())
-                    .feed(rule.pattern.as_bytes())
-                    .value()
-            }),
-        );
+        let fingerprint = group_fingerprint(name, group, settings_print);
         if previous.contains(&fingerprint) {
             report.unchanged += 1;
             delivered_now.insert(fingerprint);
@@ -150,7 +142,7 @@ pub async fn run(
         } else {
             importer.known_publication(name).await
         };
-        let name_key = format!("{:08x}", digest::group(name, []));
+        let name_key = first_seen_key(name);
         let seen = first_seen
             .get(&name_key)
             .and_then(Value::as_i64)
@@ -209,7 +201,7 @@ pub async fn run(
     // Keep first-seen dates only for groups still in the file.
     let present: HashSet<String> = grouped
         .iter()
-        .map(|(name, _)| format!("{:08x}", digest::group(name, [])))
+        .map(|(name, _)| first_seen_key(name))
         .collect();
     first_seen.retain(|key, _| present.contains(key));
     let mut keys = State::new();
@@ -274,7 +266,7 @@ fn first_seen_map(state: &State) -> Map<String, Value> {
 }
 
 /// Groups with owned rules (their patterns may have been replaced by stored ones).
-fn owned_groups(file: &yara::YaraFile) -> Vec<(String, Vec<YaraRule>)> {
+pub fn owned_groups(file: &yara::YaraFile) -> Vec<(String, Vec<YaraRule>)> {
     scopes::master_yara::groups(file)
         .into_iter()
         .map(|(name, rules)| (name, rules.into_iter().cloned().collect()))
@@ -340,7 +332,8 @@ async fn reconcile(
     Ok(())
 }
 
-fn settings_fingerprint(settings: &BuildSettings) -> u64 {
+/// What of the configuration shapes a group's bundle: a change re-sends every group.
+pub fn settings_fingerprint(settings: &BuildSettings) -> u64 {
     Fingerprint::default()
         .feed(settings.tlp.id().as_bytes())
         .feed(&[settings.master_yara_include_report as u8])
@@ -348,6 +341,23 @@ fn settings_fingerprint(settings: &BuildSettings) -> u64 {
         .feed(format!("{:?}", settings.master_yara).as_bytes())
         .feed(format!("{:?}", settings.publication).as_bytes())
         .value()
+}
+
+/// A group's fingerprint: its name and its rules' text under the settings; a group whose
+/// fingerprint was delivered is not sent again.
+pub fn group_fingerprint(name: &str, rules: &[YaraRule], settings: u64) -> u32 {
+    let rule = |rule: &YaraRule| {
+        Fingerprint::default()
+            .feed(&settings.to_le_bytes())
+            .feed(rule.pattern.as_bytes())
+            .value()
+    };
+    digest::group(name, rules.iter().map(rule))
+}
+
+/// The key of a group's name in [`FIRST_SEEN`].
+pub fn first_seen_key(name: &str) -> String {
+    format!("{:08x}", digest::group(name, []))
 }
 
 #[cfg(test)]

@@ -53,6 +53,21 @@ pub struct Built {
     pub skipped: Vec<Skipped>,
 }
 
+/// The bundle of the group `name`: its report joins `known` when the TIP lists that
+/// publication, else it is dated by the group's earliest detection date. `None` when no
+/// row became an object.
+pub fn build(
+    name: &str,
+    rows: &[MasterIocRow<'_>],
+    known: Option<&KnownPublication>,
+    settings: &BuildSettings,
+    now: Timestamp,
+) -> Option<Built> {
+    let earliest = rows.iter().map(|r| r.detection_date).min().unwrap_or(now);
+    let anchor = anchor(name, known, earliest, settings);
+    build_group(rows, &anchor, settings, now)
+}
+
 /// Builds the bundle of one group; `None` when no row of it became an object.
 pub fn build_group<'r, 'a: 'r>(
     rows: impl IntoIterator<Item = &'r MasterIocRow<'a>>,
