@@ -623,15 +623,14 @@ impl Serialize for PdfFile {
 /// of a report's list (pycti collapses repeats), done once here so that a report whose
 /// group repeats a value is not rewritten through JSON on its way to the queue.
 pub fn unique_refs(refs: Vec<String>) -> Vec<String> {
-    let mut seen: foldhash::HashSet<String> = foldhash::HashSetExt::with_capacity(refs.len());
-    let mut unique = Vec::with_capacity(refs.len());
-    for id in refs {
-        if !seen.contains(id.as_str()) {
-            seen.insert(id.clone());
-            unique.push(id);
-        }
-    }
-    unique
+    // Which to keep, decided on borrowed ids: no id is copied.
+    let mut seen: foldhash::HashSet<&str> = foldhash::HashSetExt::with_capacity(refs.len());
+    let keep: Vec<bool> = refs.iter().map(|id| seen.insert(id.as_str())).collect();
+    drop(seen);
+    refs.into_iter()
+        .zip(keep)
+        .filter_map(|(id, keep)| keep.then_some(id))
+        .collect()
 }
 
 /// A `report`: one per publication, Master IoC group or Master YARA group.
@@ -670,6 +669,12 @@ pub struct Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unique_refs_keep_each_id_once_where_it_first_appears() {
+        let refs = ["b", "a", "b", "c", "a"].map(String::from).to_vec();
+        assert_eq!(unique_refs(refs), ["b", "a", "c"]);
+    }
 
     fn observable(value: ObservableValue) -> Observable {
         Observable {
